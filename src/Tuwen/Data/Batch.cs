@@ -1,0 +1,29 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Tuwen.Data;
+
+/// <summary>
+/// What the loader hands the model: images [B,3,H,W] float32 (normalised), token ids [B,L] int64
+/// (padding = 0, so the attention mask is ids != 0 as in Chinese-CLIP), and per row the sample key and
+/// which caption was used. The batch owns its tensors.
+/// </summary>
+public sealed class Batch : IDisposable
+{
+    public Batch(Tensor images, Tensor tokenIds, string[] keys, int[] captionIndex)
+    {
+        Images = images; TokenIds = tokenIds; Keys = keys; CaptionIndex = captionIndex;
+    }
+
+    public Tensor Images { get; }
+    public Tensor TokenIds { get; }
+    public string[] Keys { get; }
+    public int[] CaptionIndex { get; }
+    public int Size => Keys.Length;
+
+    public void Dispose()
+    {
+        Images.Dispose();
+        TokenIds.Dispose();
+    }
+}
