@@ -1,0 +1,62 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Tuwen.Models;
+
+/// <summary>Normalised features of a batch and the temperature they are compared at.</summary>
+public sealed record DualFeatures(Tensor Image, Tensor Text, Tensor LogitScale) : IDisposable
+{
+    public void Dispose() { Image.Dispose(); Text.Dispose(); LogitScale.Dispose(); }
+}
+
+/// <summary>
+/// Two towers and a shared joint space (CLIP / Chinese-CLIP layout): visual.* (with its own proj),
+/// bert.* + text_projection, and a learnable log temperature logit_scale.
+/// </summary>
+public sealed class DualEncoder : nn.Module<Tensor, Tensor, DualFeatures>
+{
+    private readonly ImageTower visual;
+    private readonly TextTower bert;
+    private readonly Parameter text_projection;
+    private readonly Parameter logit_scale;
+
+    public DualEncoder(ModelConfig config) : base(nameof(DualEncoder))
+    {
+        Config = config;
+        visual = TowerRegistry.CreateImageTower(config.Vision, config.EmbedDim);
+        bert = TowerRegistry.CreateTextTower(config.Text);
+        text_projection = nn.Parameter(randn(bert.Width, config.EmbedDim) * Math.Pow(bert.Width, -0.5));
+        logit_scale = nn.Parameter(tensor((float)Math.Log(config.LogitScaleInit)));
+        RegisterComponents();
+    }
+
+    public ModelConfig Config { get; }
+    public ImageTower Visual => visual;
+    public TextTower Text => bert;
+
+    /// <summary>Projected, unnormalised image features [B, E].</summary>
+    public Tensor EncodeImage(Tensor images) => visual.forward(images);
+
+    /// <summary>Projected, unnormalised text features [B, E].</summary>
+    public Tensor EncodeText(Tensor tokenIds)
+    {
+        using var pooled = bert.forward(tokenIds);
+        return Autocast.Linear(pooled, text_projection.t(), null);
+    }
+
+    /// <summary>exp(logit_scale), clamped at logit_scale_max (100) as CLIP does.</summary>
+    public Tensor LogitScale() => logit_scale.exp().clamp_max(Config.LogitScaleMax);
+
+    public override DualFeatures forward(Tensor images, Tensor tokenIds)
+    {
+        using var scope = NewDisposeScope();
+        var img = nn.functional.normalize(EncodeImage(images), dim: -1);
+        var txt = nn.functional.normalize(EncodeText(tokenIds), dim: -1);
+        var scale = LogitScale();
+        return new DualFeatures(img.MoveToOuterDisposeScope(), txt.MoveToOuterDisposeScope(), scale.MoveToOuterDisposeScope());
+    }
+
+    public long ParameterCount(string? prefix = null) =>
+        named_parameters().Where(p => prefix == null || p.name.StartsWith(prefix, StringComparison.Ordinal)).Sum(p => p.parameter.numel());
+}

@@ -1,0 +1,48 @@
+using static TorchSharp.torch;
+
+namespace Tuwen.Models;
+
+/// <summary>An image tower maps normalised images [B,3,H,W] to projected features [B, embed_dim].</summary>
+public abstract class ImageTower : nn.Module<Tensor, Tensor>
+{
+    protected ImageTower(string name) : base(name) { }
+
+    /// <summary>Per-token features before projection (class/global token first), for token-wise objectives.</summary>
+    public abstract Tensor ForwardTokens(Tensor images);
+}
+
+/// <summary>A text tower maps token ids [B,L] (padding 0) to a pooled hidden state [B, Width].</summary>
+public abstract class TextTower : nn.Module<Tensor, Tensor>
+{
+    protected TextTower(string name) : base(name) { }
+
+    public abstract int Width { get; }
+
+    /// <summary>All hidden states [B, L, Width], for token-wise objectives.</summary>
+    public abstract Tensor ForwardTokens(Tensor tokenIds);
+}
+
+/// <summary>Chooses towers by the config's "type" — one place, so new towers register instead of growing switches.</summary>
+public static class TowerRegistry
+{
+    private static readonly Dictionary<string, Func<VisionConfig, int, ImageTower>> Image = new()
+    {
+        ["vit"] = (c, e) => new VisionTransformer(c, e),
+    };
+
+    private static readonly Dictionary<string, Func<TextConfig, TextTower>> Text = new()
+    {
+        ["bert"] = c => new BertTextEncoder(c),
+    };
+
+    public static void RegisterImageTower(string type, Func<VisionConfig, int, ImageTower> create) => Image[type] = create;
+    public static void RegisterTextTower(string type, Func<TextConfig, TextTower> create) => Text[type] = create;
+
+    public static ImageTower CreateImageTower(VisionConfig c, int embedDim) =>
+        Image.TryGetValue(c.Type, out var f) ? f(c, embedDim)
+        : throw new TuwenException($"unknown vision.type '{c.Type}' (known: {string.Join(", ", Image.Keys)})");
+
+    public static TextTower CreateTextTower(TextConfig c) =>
+        Text.TryGetValue(c.Type, out var f) ? f(c)
+        : throw new TuwenException($"unknown text.type '{c.Type}' (known: {string.Join(", ", Text.Keys)})");
+}

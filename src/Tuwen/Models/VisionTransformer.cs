@@ -1,0 +1,127 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Tuwen.Models;
+
+/// <summary>A pre-norm transformer block: x + attn(ln_1 x), then x + mlp(ln_2 x) (CLIP's ResidualAttentionBlock).</summary>
+public sealed class PreNormBlock : nn.Module<Tensor, Tensor?, Tensor>
+{
+    private readonly LayerNorm ln_1;
+    private readonly SelfAttention attn;
+    private readonly LayerNorm ln_2;
+    private readonly Mlp mlp;
+
+    public PreNormBlock(int width, int heads, int hidden, int depth) : base(nameof(PreNormBlock))
+    {
+        // CLIP's init: residual branches scaled down with depth so the stream starts near identity.
+        double attnStd = Math.Pow(width, -0.5), projStd = attnStd * Math.Pow(2 * depth, -0.5), fcStd = Math.Pow(2 * width, -0.5);
+        ln_1 = nn.LayerNorm(width);
+        attn = new SelfAttention(width, heads, attnStd, projStd);
+        ln_2 = nn.LayerNorm(width);
+        mlp = new Mlp(width, hidden, fcStd, projStd);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x, Tensor? keyMask)
+    {
+        using var scope = NewDisposeScope();
+        x = x + attn.forward(ln_1.forward(x), keyMask);
+        x = x + mlp.forward(ln_2.forward(x));
+        return x.MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>Linear → GELU → Linear (c_fc / c_proj as in CLIP).</summary>
+public sealed class Mlp : nn.Module<Tensor, Tensor>
+{
+    private readonly AutocastLinear c_fc;
+    private readonly AutocastLinear c_proj;
+
+    public Mlp(int width, int hidden, double fcStd, double projStd) : base(nameof(Mlp))
+    {
+        c_fc = new AutocastLinear(width, hidden, true, fcStd);
+        c_proj = new AutocastLinear(hidden, width, true, projStd);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var h = c_fc.forward(x);
+        using var g = nn.functional.gelu(h);
+        return c_proj.forward(g);
+    }
+}
+
+/// <summary>Stack of pre-norm blocks, named transformer.resblocks.N like CLIP.</summary>
+public sealed class PreNormTransformer : nn.Module<Tensor, Tensor?, Tensor>
+{
+    private readonly ModuleList<PreNormBlock> resblocks = new();
+
+    public PreNormTransformer(int width, int layers, int heads, int hidden) : base(nameof(PreNormTransformer))
+    {
+        for (var i = 0; i < layers; i++) resblocks.Add(new PreNormBlock(width, heads, hidden, layers));
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x, Tensor? keyMask)
+    {
+        var h = x;
+        foreach (var block in resblocks)
+        {
+            var next = block.forward(h, keyMask);
+            if (!ReferenceEquals(h, x)) h.Dispose();
+            h = next;
+        }
+        return ReferenceEquals(h, x) ? x.alias() : h;
+    }
+}
+
+/// <summary>
+/// ViT image tower (CLIP layout): patch embedding (conv, no bias), class token, learned positions,
+/// ln_pre, pre-norm blocks, ln_post on the class token, projection to the joint space.
+/// </summary>
+public sealed class VisionTransformer : ImageTower
+{
+    private readonly Conv2d conv1;
+    private readonly Parameter class_embedding;
+    private readonly Parameter positional_embedding;
+    private readonly LayerNorm ln_pre;
+    private readonly PreNormTransformer transformer;
+    private readonly LayerNorm ln_post;
+    private readonly Parameter proj;
+    private readonly int width;
+
+    public VisionTransformer(VisionConfig c, int embedDim) : base(nameof(VisionTransformer))
+    {
+        width = c.Width;
+        var grid = c.ImageSize / c.PatchSize;
+        double scale = Math.Pow(width, -0.5);
+        conv1 = nn.Conv2d(3, width, c.PatchSize, stride: c.PatchSize, bias: false);
+        class_embedding = nn.Parameter(randn(width) * scale);
+        positional_embedding = nn.Parameter(randn(grid * grid + 1, width) * scale);
+        ln_pre = nn.LayerNorm(width);
+        transformer = new PreNormTransformer(width, c.Layers, c.Heads, (int)(width * c.MlpRatio));
+        ln_post = nn.LayerNorm(width);
+        proj = nn.Parameter(randn(width, embedDim) * scale);
+        RegisterComponents();
+    }
+
+    /// <summary>All output tokens after ln_post, [B, 1+N, width] (class token first).</summary>
+    public override Tensor ForwardTokens(Tensor images)
+    {
+        using var scope = NewDisposeScope();
+        var x = conv1.forward(images).flatten(2).transpose(1, 2);            // [B, N, W]
+        var cls = class_embedding.view(1, 1, width).expand(x.shape[0], 1, width);
+        x = cat([cls, x], 1) + positional_embedding;
+        x = transformer.forward(ln_pre.forward(x), null);
+        return ln_post.forward(x).MoveToOuterDisposeScope();
+    }
+
+    public override Tensor forward(Tensor images)
+    {
+        using var scope = NewDisposeScope();
+        var tokens = ForwardTokens(images);
+        return Autocast.Linear(tokens[.., 0], proj.t(), null).MoveToOuterDisposeScope();
+    }
+}
