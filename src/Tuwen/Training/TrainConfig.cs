@@ -1,0 +1,100 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+
+namespace Tuwen.Training;
+
+/// <summary>Training-time image augmentation (random-resized-crop scale range).</summary>
+public sealed record AugmentConfig
+{
+    public double CropScaleMin { get; init; } = 0.5;
+    public double CropScaleMax { get; init; } = 1.0;
+}
+
+/// <summary>
+/// A training recipe (configs/train/NAME.json): model size, objective, optimisation and data settings.
+/// Stored in every checkpoint so a run can be resumed or reproduced; command-line options override keys.
+/// </summary>
+public sealed record TrainConfig
+{
+    public string Model { get; init; } = "tiny";
+    public string Objective { get; init; } = "clip";
+    public JsonObject? ObjectiveOptions { get; init; }
+    /// <summary>fp32, or bf16 (matmuls in bfloat16 through Models.Autocast; weights and optimizer stay fp32).</summary>
+    public string Precision { get; init; } = "bf16";
+    public int BatchSize { get; init; } = 256;
+    /// <summary>Micro-batches per optimizer step; each micro-batch contrasts within itself.</summary>
+    public int AccumSteps { get; init; } = 1;
+    /// <summary>Total optimizer steps; when 0, <see cref="Epochs"/> decides.</summary>
+    public int Steps { get; init; }
+    public double Epochs { get; init; } = 10;
+    public double Lr { get; init; } = 1e-3;
+    public double MinLr { get; init; }
+    public int WarmupSteps { get; init; } = 100;
+    public double WeightDecay { get; init; } = 0.2;
+    public double Beta1 { get; init; } = 0.9;
+    public double Beta2 { get; init; } = 0.98;
+    public double Eps { get; init; } = 1e-6;
+    public double GradClip { get; init; } = 1.0;
+    public int Seed { get; init; } = 42;
+    public int SaveEvery { get; init; } = 500;
+    public int LogEvery { get; init; } = 10;
+    public int Workers { get; init; } = 2;
+    public int ShuffleBuffer { get; init; } = 4000;
+    /// <summary>Text length in tokens; 0 = the model config's context_length.</summary>
+    public int ContextLength { get; init; }
+    public AugmentConfig Augment { get; init; } = new();
+
+    public static TrainConfig Parse(string json, string source)
+    {
+        TrainConfig? c;
+        try { c = JsonSerializer.Deserialize<TrainConfig>(json, Models.ModelConfig.Json); }
+        catch (JsonException e) { throw new TuwenException($"bad training config {source}: {e.Message}"); }
+        return (c ?? throw new TuwenException($"empty training config {source}")).Validate(source);
+    }
+
+    public static TrainConfig Load(string nameOrPath)
+    {
+        var path = File.Exists(nameOrPath) ? nameOrPath : Models.ConfigFiles.Find("train", nameOrPath);
+        return Parse(File.ReadAllText(path), path);
+    }
+
+    /// <summary>Overrides single keys, e.g. "lr=5e-4" or "augment.crop_scale_min=0.8", as JSON values.</summary>
+    public TrainConfig With(IEnumerable<string> assignments)
+    {
+        var node = JsonSerializer.SerializeToNode(this, Models.ModelConfig.Json)!.AsObject();
+        foreach (var a in assignments)
+        {
+            var eq = a.IndexOf('=');
+            if (eq <= 0) throw new TuwenException($"bad override '{a}' (use key=value)");
+            var path = a[..eq].Trim().Split('.');
+            var raw = a[(eq + 1)..].Trim();
+            JsonNode? value;
+            try { value = JsonNode.Parse(raw); } catch (JsonException) { value = JsonValue.Create(raw); }
+            var target = node;
+            for (var i = 0; i < path.Length - 1; i++)
+                target = target[path[i]] as JsonObject ?? throw new TuwenException($"unknown training config key '{a[..eq]}'");
+            if (!target.ContainsKey(path[^1]) && path[0] != "objective_options")
+                throw new TuwenException($"unknown training config key '{a[..eq]}'");
+            target[path[^1]] = value;
+        }
+        return Parse(node.ToJsonString(), "overrides");
+    }
+
+    public string ToJson() => JsonSerializer.Serialize(this, Models.ModelConfig.Json);
+
+    public TrainConfig Validate(string source)
+    {
+        void Check(bool ok, string what) { if (!ok) throw new TuwenException($"bad training config {source}: {what}"); }
+        Check(BatchSize >= 2, "batch_size must be at least 2 (contrastive losses need negatives)");
+        Check(AccumSteps >= 1, "accum_steps must be at least 1");
+        Check(Steps > 0 || Epochs > 0, "steps or epochs must be positive");
+        Check(Lr > 0 && MinLr >= 0 && MinLr <= Lr, "need lr > 0 and 0 <= min_lr <= lr");
+        Check(WarmupSteps >= 0 && WeightDecay >= 0 && GradClip >= 0, "warmup_steps, weight_decay, grad_clip must be >= 0");
+        Check(Beta1 is >= 0 and < 1 && Beta2 is >= 0 and < 1 && Eps > 0, "betas must be in [0,1), eps > 0");
+        Check(Workers >= 1 && ShuffleBuffer >= 1 && LogEvery >= 1 && SaveEvery >= 1, "workers, shuffle_buffer, log_every, save_every must be >= 1");
+        Check(Augment.CropScaleMin > 0 && Augment.CropScaleMin <= Augment.CropScaleMax && Augment.CropScaleMax <= 1, "augment crop scales must satisfy 0 < min <= max <= 1");
+        Models.Autocast.Parse(Precision);
+        return this;
+    }
+}

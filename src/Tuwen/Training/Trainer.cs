@@ -1,0 +1,196 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Tuwen.Data;
+using Tuwen.Models;
+using Tuwen.Objectives;
+using static TorchSharp.torch;
+
+namespace Tuwen.Training;
+
+/// <summary>Batches for training, epoch by epoch, from any position: the trainer's only view of data.</summary>
+public interface ITrainData
+{
+    long SamplesPerEpoch { get; }
+
+    /// <summary>Batches of epoch <paramref name="epoch"/> after its first <paramref name="skip"/> samples, in a
+    /// fixed order for a given seed; the consumer disposes each batch.</summary>
+    IEnumerable<Batch> Epoch(int epoch, long skip);
+}
+
+public sealed record TrainProgress(long Step, long TotalSteps, int Epoch, double Loss, double Lr, double PairsPerSecond, IReadOnlyDictionary<string, double> Metrics);
+
+public sealed record TrainResult(TrainState State, string CheckpointDir, string MetricsPath, double PairsPerSecond, bool Cancelled);
+
+/// <summary>
+/// The training loop (nanoGPT-sized on purpose): AdamW with decoupled decay, warm-up + cosine, gradient
+/// clipping, gradient accumulation, bf16 matmuls on request, periodic atomic checkpoints, metrics.jsonl.
+/// Determinism: the model is initialised under the recipe's seed by the caller, the data order and
+/// augmentation derive from (seed, epoch, position), and nothing in the step draws random numbers, so a run
+/// resumed from a checkpoint continues exactly as the uninterrupted run would.
+/// </summary>
+public sealed class Trainer
+{
+    private readonly TrainConfig recipe;
+    private readonly DualEncoder model;
+    private readonly IObjective objective;
+    private readonly IReadOnlyList<string> vocab;
+    private readonly string runDir;
+
+    public Trainer(TrainConfig recipe, DualEncoder model, IObjective objective, IReadOnlyList<string> vocab, string runDir)
+    {
+        this.recipe = recipe; this.model = model; this.objective = objective; this.vocab = vocab; this.runDir = runDir;
+    }
+
+    public string CheckpointDir => Path.Combine(runDir, "checkpoint");
+    public string MetricsPath => Path.Combine(runDir, "metrics.jsonl");
+
+    public long TotalSteps(ITrainData data) => recipe.Steps > 0 ? recipe.Steps
+        : Math.Max(1, (long)Math.Ceiling(recipe.Epochs * data.SamplesPerEpoch / (double)(recipe.BatchSize * recipe.AccumSteps)));
+
+    public TrainResult Run(ITrainData data, Checkpoint? resume = null, Action<TrainProgress>? progress = null, CancellationToken cancel = default)
+    {
+        Directory.CreateDirectory(runDir);
+        var total = TotalSteps(data);
+        var schedule = new LrSchedule(recipe.Lr, recipe.MinLr, recipe.WarmupSteps, (int)total);
+        objective.Prepare(model);
+        model.train();
+        using var optimizer = new AdamW(objective.TrainableParameters(model), recipe.Beta1, recipe.Beta2, recipe.Eps, recipe.WeightDecay);
+        var state = new TrainState { Seed = recipe.Seed };
+        if (resume != null)
+        {
+            Checkpoint.LoadInto(model, resume.ModelTensors);
+            if (objective.Module is { } extra) Checkpoint.LoadInto(extra, resume.ModelTensors, "objective.");
+            optimizer.LoadState(resume.TrainerTensors);
+            objective.LoadState(resume.TrainerTensors.Where(kv => kv.Key.StartsWith("objective.", StringComparison.Ordinal))
+                .ToDictionary(kv => kv.Key["objective.".Length..], kv => kv.Value));
+            if (resume.TrainerTensors.TryGetValue("rng.torch", out var rng)) random.set_rng_state(rng);
+            state = resume.State;
+        }
+        TruncateMetrics(state.Step);
+
+        var dtype = Autocast.Parse(recipe.Precision);
+        var clock = Stopwatch.StartNew();
+        double trainSeconds = state.TrainSeconds, windowSeconds = 0;
+        long windowPairs = 0;
+        var epoch = state.Epoch;
+        var position = state.SamplesInEpoch;
+        var lastMetrics = new Dictionary<string, double>(state.LastMetrics);
+        var cancelled = false;
+        using var batches = Stream(data, epoch, position).GetEnumerator();
+
+        while (state.Step < total)
+        {
+            if (cancel.IsCancellationRequested) { cancelled = true; break; }
+            var stepStart = clock.Elapsed.TotalSeconds;
+            var lr = schedule.At(state.Step);
+            optimizer.ZeroGrad();
+            double lossSum = 0;
+            var pairs = 0;
+            var metricSums = new Dictionary<string, double>();
+            for (var micro = 0; micro < recipe.AccumSteps; micro++)
+            {
+                if (!batches.MoveNext()) throw new TuwenException("the training data produced no batches (too few samples for one batch?)");
+                var (batch, e, pos) = batches.Current;
+                using (batch)
+                using (var scope = NewDisposeScope())
+                using (Autocast.Enable(dtype))
+                {
+                    var output = objective.Forward(model, batch);
+                    var loss = recipe.AccumSteps == 1 ? output.Loss : output.Loss / recipe.AccumSteps;
+                    loss.backward();
+                    lossSum += output.Loss.item<float>();
+                    foreach (var (k, v) in output.Metrics) metricSums[k] = metricSums.GetValueOrDefault(k) + v;
+                    pairs += batch.Size;
+                }
+                (epoch, position) = (e, pos);
+            }
+            if (recipe.GradClip > 0) nn.utils.clip_grad_norm_(optimizer.Parameters, recipe.GradClip);
+            optimizer.Step(lr);
+            objective.AfterStep(model);
+
+            var seconds = clock.Elapsed.TotalSeconds - stepStart;
+            trainSeconds += seconds; windowSeconds += seconds; windowPairs += pairs;
+            var loss1 = lossSum / recipe.AccumSteps;
+            lastMetrics = metricSums.ToDictionary(kv => kv.Key, kv => kv.Value / recipe.AccumSteps);
+            lastMetrics["loss"] = loss1;
+            state = state with
+            {
+                Step = state.Step + 1, Epoch = epoch, SamplesInEpoch = position, PairsSeen = state.PairsSeen + pairs,
+                TrainSeconds = trainSeconds, LastMetrics = lastMetrics,
+            };
+            var pps = windowPairs / Math.Max(1e-9, windowSeconds);
+            progress?.Invoke(new TrainProgress(state.Step, total, epoch, loss1, lr, pps, lastMetrics));
+            if (state.Step % recipe.LogEvery == 0 || state.Step == total)
+            {
+                AppendMetrics(state, lr, pps);
+                windowPairs = 0; windowSeconds = 0;
+            }
+            if (state.Step % recipe.SaveEvery == 0 && state.Step < total) Save(optimizer, state);
+        }
+        Save(optimizer, state);
+        var overall = state.PairsSeen / Math.Max(1e-9, trainSeconds);
+        return new TrainResult(state, CheckpointDir, MetricsPath, overall, cancelled);
+    }
+
+    /// <summary>An endless stream of (batch, epoch, samples of that epoch consumed after it).</summary>
+    private static IEnumerable<(Batch Batch, int Epoch, long Position)> Stream(ITrainData data, int epoch, long skip)
+    {
+        while (true)
+        {
+            var position = skip;
+            var any = false;
+            foreach (var batch in data.Epoch(epoch, skip))
+            {
+                any = true;
+                position += batch.Size;
+                yield return (batch, epoch, position);
+            }
+            if (!any && skip == 0) yield break;
+            epoch++;
+            skip = 0;
+        }
+    }
+
+    private void Save(AdamW optimizer, TrainState state)
+    {
+        var modelTensors = model.named_parameters().Select(p => KeyValuePair.Create(p.name, (Tensor)p.parameter))
+            .Concat(model.named_buffers().Select(b => KeyValuePair.Create(b.name, b.buffer)));
+        if (objective.Module is { } extra)
+            modelTensors = modelTensors.Concat(extra.named_parameters().Select(p => KeyValuePair.Create("objective." + p.name, (Tensor)p.parameter)))
+                .Concat(extra.named_buffers().Select(b => KeyValuePair.Create("objective." + b.name, b.buffer)));
+        using var rng = random.get_rng_state();
+        var trainer = optimizer.State().Concat(objective.State.Select(kv => KeyValuePair.Create("objective." + kv.Key, kv.Value)))
+            .Append(KeyValuePair.Create("rng.torch", rng));
+        Checkpoint.Save(CheckpointDir, model.Config, recipe, vocab, modelTensors.ToList(), trainer.ToList(), state);
+    }
+
+    private void AppendMetrics(TrainState state, double lr, double pairsPerSecond)
+    {
+        var line = new JsonObject
+        {
+            ["step"] = state.Step, ["epoch"] = state.Epoch, ["lr"] = lr,
+            ["pairs_per_s"] = Math.Round(pairsPerSecond, 1), ["train_s"] = Math.Round(state.TrainSeconds, 2),
+        };
+        foreach (var (k, v) in state.LastMetrics) line[k] = v;
+        File.AppendAllText(MetricsPath, line.ToJsonString() + "\n");
+    }
+
+    /// <summary>On resume, drop log lines from after the checkpoint so the log matches the parameters.</summary>
+    private void TruncateMetrics(long step)
+    {
+        if (!File.Exists(MetricsPath)) return;
+        var keep = File.ReadAllLines(MetricsPath).Where(l =>
+        {
+            try { return JsonNode.Parse(l)?["step"]?.GetValue<long>() <= step; } catch (JsonException) { return false; }
+        });
+        File.WriteAllLines(MetricsPath, step == 0 ? [] : keep);
+    }
+
+    /// <summary>Reads (step, loss, lr) rows back from metrics.jsonl for plots.</summary>
+    public static IReadOnlyList<(long Step, double Loss, double Lr)> ReadMetrics(string path) =>
+        File.Exists(path)
+            ? File.ReadLines(path).Select(l => JsonNode.Parse(l)!.AsObject())
+                .Select(o => (o["step"]!.GetValue<long>(), o["loss"]?.GetValue<double>() ?? double.NaN, o["lr"]?.GetValue<double>() ?? 0)).ToList()
+            : [];
+}
