@@ -1,0 +1,48 @@
+using Tuwen.Data;
+
+namespace Tuwen.Training;
+
+/// <summary>Training batches from webdataset shards through the threaded <see cref="Loader"/>.</summary>
+public sealed class ShardTrainData : ITrainData
+{
+    private readonly LoaderOptions template;
+
+    public ShardTrainData(string datasetDir, TrainConfig recipe, int imageSize, int contextLength, Func<string, long[]> encodeText)
+    {
+        var shards = ShardReader.FindShards(datasetDir);
+        template = new LoaderOptions
+        {
+            ShardPaths = shards,
+            BatchSize = recipe.BatchSize,
+            Transform = ImageTransform.ForTraining(imageSize, recipe.Augment.CropScaleMin, recipe.Augment.CropScaleMax),
+            EncodeText = encodeText,
+            ContextLength = contextLength,
+            Shuffle = true,
+            ShuffleBuffer = recipe.ShuffleBuffer,
+            Seed = recipe.Seed,
+            DropLast = true,
+            Workers = recipe.Workers,
+        };
+        var stats = DatasetStats.TryRead(datasetDir);
+        SamplesPerEpoch = stats?.Samples ?? new Loader(template).SamplesPerEpoch
+            ?? throw new TuwenException($"cannot tell how many samples {datasetDir} holds (no stats.json); set steps in the recipe");
+        if (SamplesPerEpoch < recipe.BatchSize)
+            throw new TuwenException($"{datasetDir} holds {SamplesPerEpoch} samples, fewer than one batch of {recipe.BatchSize}");
+    }
+
+    public long SamplesPerEpoch { get; }
+    public long CorruptImages { get; private set; }
+
+    public IEnumerable<Batch> Epoch(int epoch, long skip)
+    {
+        var loader = new Loader(template with { Epoch = epoch, Skip = skip });
+        try
+        {
+            foreach (var batch in loader) yield return batch;
+        }
+        finally
+        {
+            CorruptImages += loader.CorruptImages;
+        }
+    }
+}
