@@ -37,7 +37,7 @@ internal sealed class FeatureSimilarity : SimilaritySource
                 $"feature widths differ: text {textFeatures.shape[1]}, image {imageFeatures.shape[1]}");
         if (textFeatures.dtype != imageFeatures.dtype)
             throw new ArgumentException($"feature dtypes differ: text {textFeatures.dtype}, image {imageFeatures.dtype}");
-        if (textFeatures.device.ToString() != imageFeatures.device.ToString())
+        if (textFeatures.device_type != imageFeatures.device_type || textFeatures.device_index != imageFeatures.device_index)
             throw new ArgumentException("text and image features are on different devices");
         _text = textFeatures;
         _image = imageFeatures;

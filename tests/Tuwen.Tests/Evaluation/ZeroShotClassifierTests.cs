@@ -27,7 +27,11 @@ public class ZeroShotClassifierTests
         return tensor(data).reshape(prompts.Count, 3);
     }
 
-    private static float[] Row(Tensor matrix, int row) => matrix[row].data<float>().ToArray();
+    private static float[] Row(Tensor matrix, int row)
+    {
+        using var selected = matrix[row];
+        return selected.data<float>().ToArray();
+    }
 
     [Fact]
     public void ClassWeights_AreRenormalisedMeansOfNormalisedPromptEmbeddings()
