@@ -1,0 +1,98 @@
+using Tuwen.Data;
+using Tuwen.Models;
+using static TorchSharp.torch;
+
+namespace Tuwen.Evaluation;
+
+/// <summary>What to classify validation images into: class names, prompt templates, and the metadata key
+/// holding each image's class name.</summary>
+public sealed record ZeroShotTask(string Dataset, IReadOnlyList<string> ClassNames, IReadOnlyList<string> Templates, string LabelKey);
+
+/// <summary>
+/// Runs a dual encoder over an <see cref="EvalSet"/>: normalised features for every image and caption in
+/// batches without gradients, then retrieval (captions ↔ images) and, when asked, zero-shot classification.
+/// </summary>
+public sealed class ModelEvaluator(DualEncoder model, Func<string, long[]> encodeText, int contextLength, ScalarType? precision, int batchSize = 256)
+{
+    public Tensor EncodeImages(Tensor images)
+    {
+        using var _ = no_grad();
+        using var __ = Autocast.Enable(precision);
+        var parts = new List<Tensor>();
+        for (long start = 0; start < images.shape[0]; start += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            var chunk = images.narrow(0, start, Math.Min(batchSize, images.shape[0] - start));
+            parts.Add(nn.functional.normalize(model.EncodeImage(chunk), dim: -1).MoveToOuterDisposeScope());
+        }
+        var all = cat(parts, 0);
+        foreach (var p in parts) p.Dispose();
+        return all;
+    }
+
+    public Tensor EncodeTexts(IReadOnlyList<string> texts)
+    {
+        using var _ = no_grad();
+        using var __ = Autocast.Enable(precision);
+        var parts = new List<Tensor>();
+        for (var start = 0; start < texts.Count; start += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            var n = Math.Min(batchSize, texts.Count - start);
+            var ids = new long[n * contextLength];
+            for (var i = 0; i < n; i++) encodeText(texts[start + i]).AsSpan(0, contextLength).CopyTo(ids.AsSpan(i * contextLength));
+            var t = tensor(ids, [n, contextLength]);
+            parts.Add(nn.functional.normalize(model.EncodeText(t), dim: -1).MoveToOuterDisposeScope());
+        }
+        var all = parts.Count == 0 ? zeros(0, model.Config.EmbedDim) : cat(parts, 0);
+        foreach (var p in parts) p.Dispose();
+        return all;
+    }
+
+    public sealed record Features(Tensor Images, Tensor Texts) : IDisposable
+    {
+        public void Dispose() { Images.Dispose(); Texts.Dispose(); }
+    }
+
+    public Features Encode(EvalSet set)
+    {
+        var wasTraining = model.training;
+        model.eval();
+        try { return new Features(EncodeImages(set.Images), EncodeTexts(set.Captions)); }
+        finally { model.train(wasTraining); }
+    }
+
+    public EvaluationReport Evaluate(string label, string datasetName, EvalSet set, ZeroShotTask? zeroShot, Features? features = null)
+    {
+        var owned = features == null;
+        features ??= Encode(set);
+        try
+        {
+            var retrieval = RetrievalMetrics.FromFeatures(features.Texts, features.Images, set.CaptionImage);
+            ZeroShotResult? zs = null;
+            if (zeroShot != null)
+            {
+                var labels = set.Metadata.Select((m, i) =>
+                {
+                    var name = m[zeroShot.LabelKey]?.GetValue<string>()
+                        ?? throw new TuwenException($"image {set.Keys[i]} has no '{zeroShot.LabelKey}' in its metadata");
+                    var index = zeroShot.ClassNames.ToList().IndexOf(name);
+                    return index >= 0 ? index : throw new TuwenException($"image {set.Keys[i]}: class '{name}' is not among the zero-shot classes");
+                }).ToArray();
+                var wasTraining = model.training;
+                model.eval();
+                try
+                {
+                    using var classifier = ZeroShotClassifier.Create(zeroShot.ClassNames, zeroShot.Templates, EncodeTexts);
+                    zs = classifier.Evaluate(features.Images, labels);
+                }
+                finally { model.train(wasTraining); }
+            }
+            return new EvaluationReport(label, retrieval, zs) { RetrievalDataset = datasetName, ZeroShotDataset = zeroShot?.Dataset };
+        }
+        finally
+        {
+            if (owned) features.Dispose();
+        }
+    }
+}

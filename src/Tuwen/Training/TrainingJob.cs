@@ -1,0 +1,77 @@
+using Tuwen.Data;
+using Tuwen.Models;
+using Tuwen.Objectives;
+using Tuwen.Text;
+using static TorchSharp.torch;
+
+namespace Tuwen.Training;
+
+/// <summary>What `tuwen train` needs: training shards, an output run directory, a recipe, and optionally a
+/// vocab file (else one is built from the training captions) or a checkpoint to resume.</summary>
+public sealed record TrainingJobOptions
+{
+    public required string TrainData { get; init; }
+    public required string RunDir { get; init; }
+    public required TrainConfig Recipe { get; init; }
+    public string? VocabPath { get; init; }
+    public string? Resume { get; init; }
+}
+
+/// <summary>A model ready to use: the dual encoder, its tokenizer and text length, and how to run it.</summary>
+public sealed record LoadedModel(DualEncoder Model, BertTokenizer Tokenizer, int ContextLength, ScalarType? Precision) : IDisposable
+{
+    public long[] Encode(string text) => Tokenizer.Encode(text, ContextLength);
+    public void Dispose() => Model.Dispose();
+
+    /// <summary>Loads a checkpoint directory (or a run directory holding checkpoint/) for inference.</summary>
+    public static LoadedModel FromCheckpoint(string path, Checkpoint? checkpoint = null)
+    {
+        checkpoint ??= Checkpoint.Load(path);
+        var vocab = Vocab.FromTokens(checkpoint.Vocab);
+        var model = new DualEncoder(checkpoint.Model);
+        Checkpoint.LoadInto(model, checkpoint.ModelTensors);
+        model.eval();
+        var context = checkpoint.Recipe.ContextLength > 0 ? checkpoint.Recipe.ContextLength : checkpoint.Model.Text.ContextLength;
+        return new LoadedModel(model, new BertTokenizer(vocab), context, Autocast.Parse(checkpoint.Recipe.Precision));
+    }
+}
+
+/// <summary>Assembles vocab, model, objective and data for a recipe, then runs the <see cref="Trainer"/>.</summary>
+public static class TrainingJob
+{
+    public static Vocab ResolveVocab(TrainingJobOptions o, Checkpoint? resume)
+    {
+        if (resume != null) return Vocab.FromTokens(resume.Vocab);
+        if (o.VocabPath != null) return Vocab.Load(o.VocabPath);
+        // Training from scratch must not need a third-party vocab: build one from the captions.
+        var captions = ShardReader.Read(ShardReader.FindShards(o.TrainData)).SelectMany(s => s.Captions);
+        return VocabBuilder.Build(captions, new VocabBuilderOptions());
+    }
+
+    /// <summary>The model config of a recipe, with the text vocabulary sized to the vocab in use.</summary>
+    public static ModelConfig ModelFor(TrainConfig recipe, Vocab vocab)
+    {
+        var config = ModelConfig.Load(recipe.Model);
+        return config with { Text = config.Text with { VocabSize = vocab.Count } };
+    }
+
+    public static (TrainResult Result, LoadedModel Model) Run(TrainingJobOptions o, Action<TrainProgress>? progress = null,
+        CancellationToken cancel = default, Action<LoadedModel>? beforeTraining = null)
+    {
+        var resume = o.Resume != null ? Checkpoint.Load(o.Resume) : null;
+        var recipe = resume?.Recipe ?? o.Recipe;
+        var vocab = ResolveVocab(o, resume);
+        var modelConfig = resume?.Model ?? ModelFor(recipe, vocab);
+        manual_seed(recipe.Seed);
+        var model = new DualEncoder(modelConfig);
+        var context = recipe.ContextLength > 0 ? recipe.ContextLength : modelConfig.Text.ContextLength;
+        var loaded = new LoadedModel(model, new BertTokenizer(vocab), context, Autocast.Parse(recipe.Precision));
+        beforeTraining?.Invoke(loaded);
+        var data = new ShardTrainData(o.TrainData, recipe, modelConfig.Vision.ImageSize, context, loaded.Encode);
+        using var objective = ObjectiveRegistry.Create(recipe.Objective, recipe.ObjectiveOptions, model);
+        var trainer = new Trainer(recipe, model, objective, vocab.Tokens, o.RunDir);
+        var result = trainer.Run(data, resume, progress, cancel);
+        model.eval();
+        return (result, loaded);
+    }
+}
