@@ -16,6 +16,7 @@ public sealed class Vocab
     public const string ContinuationPrefix = "##";
 
     private readonly string[] tokens;
+    private readonly IReadOnlyList<string> readOnlyTokens;
     private readonly Dictionary<string, int> idByToken;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> idBySpan;
     // Ids of "##x" tokens keyed by "x", so word-piece matching can look up a continuation without building "##x".
@@ -26,6 +27,8 @@ public sealed class Vocab
     private Vocab(string[] tokens)
     {
         this.tokens = tokens;
+        // A bare array could be cast back and changed, which would break the immutability threads rely on.
+        readOnlyTokens = Array.AsReadOnly(tokens);
         idByToken = new Dictionary<string, int>(tokens.Length, StringComparer.Ordinal);
         var continuationIds = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int id = 0; id < tokens.Length; id++)
@@ -109,7 +112,7 @@ public sealed class Vocab
 
     public int Count => tokens.Length;
 
-    public IReadOnlyList<string> Tokens => tokens;
+    public IReadOnlyList<string> Tokens => readOnlyTokens;
 
     public bool TryGetId(string token, out int id)
     {

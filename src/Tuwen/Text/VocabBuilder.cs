@@ -118,12 +118,14 @@ public static class VocabBuilder
     /// <summary>Counts the basic tokenizer's words; spans are looked up without allocating a string per word.</summary>
     private readonly struct WordCounter(Dictionary<string, long> words) : IWordSink
     {
+        private readonly Dictionary<string, long>.AlternateLookup<ReadOnlySpan<char>> bySpan =
+            words.GetAlternateLookup<ReadOnlySpan<char>>();
+
         public Dictionary<string, long> Words => words;
 
         public bool OnWord(ReadOnlySpan<char> word)
         {
-            var lookup = words.GetAlternateLookup<ReadOnlySpan<char>>();
-            CollectionsMarshal.GetValueRefOrAddDefault(lookup, word, out _)++;
+            CollectionsMarshal.GetValueRefOrAddDefault(bySpan, word, out _)++;
             return true;
         }
     }
