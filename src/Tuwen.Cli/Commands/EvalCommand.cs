@@ -1,0 +1,59 @@
+using System.CommandLine;
+using Tuwen.Data;
+using Tuwen.Evaluation;
+using Tuwen.Training;
+
+namespace Tuwen.Cli.Commands;
+
+/// <summary>`tuwen eval retrieval|zeroshot`: a checkpoint against a dataset of shards.</summary>
+public static class EvalCommand
+{
+    public static Command Create()
+    {
+        var checkpoint = new Option<string>("--checkpoint") { Description = "checkpoint or run directory", Required = true };
+        var data = new Option<string>("--data") { Description = "evaluation shards (dataset directory or .tar)", Required = true };
+        var output = new Option<string?>("--out") { Description = "directory for eval.json and eval.md (default: print only)" };
+        var json = new Option<bool>("--json") { Description = "print eval.json to stdout instead of the Markdown table" };
+
+        var retrieval = new Command("retrieval", "Text→image and image→text recall@1/5/10, mean recall, mean/median rank")
+            { checkpoint, data, output, json };
+        retrieval.SetAction((p, _) => Evaluate(p.GetValue(checkpoint)!, p.GetValue(data)!, p.GetValue(output), p.GetValue(json), null));
+
+        var templates = new Option<string>("--templates") { Description = "prompt templates: CLIP_benchmark JSON or one per line, with {c}", DefaultValueFactory = _ => "emoji-zh" };
+        var classes = new Option<string?>("--classes") { Description = "class names file (default: the dataset's zero_shot_classes in stats.json)" };
+        var labelKey = new Option<string>("--label-key") { Description = "metadata key holding each image's class name", DefaultValueFactory = _ => "group" };
+        var zeroshot = new Command("zeroshot", "Zero-shot classification top-1/top-5 with a template ensemble")
+            { checkpoint, data, output, json, templates, classes, labelKey };
+        zeroshot.SetAction((p, _) =>
+        {
+            var dataDir = p.GetValue(data)!;
+            var classNames = p.GetValue(classes) is { } file
+                ? ZeroShotPrompts.LoadClassNames(CliApp.RequireFile(file, "class names file"))
+                : DatasetStats.Read(dataDir).Extra["zero_shot_classes"]?.AsArray().Select(n => n!.GetValue<string>()).ToList()
+                  ?? throw new TuwenException($"{dataDir}/stats.json has no zero_shot_classes; pass --classes FILE");
+            var task = new ZeroShotTask(Path.GetFileName(Path.GetFullPath(dataDir).TrimEnd('/')), classNames,
+                LoadTemplates(p.GetValue(templates)!), p.GetValue(labelKey)!);
+            return Evaluate(p.GetValue(checkpoint)!, dataDir, p.GetValue(output), p.GetValue(json), task);
+        });
+        return new Command("eval", "Evaluate a checkpoint the way the field reports") { retrieval, zeroshot };
+    }
+
+    /// <summary>A template file, or the name of one shipped in configs/zeroshot.</summary>
+    public static IReadOnlyList<string> LoadTemplates(string nameOrPath) =>
+        ZeroShotPrompts.LoadTemplates(File.Exists(nameOrPath) ? nameOrPath : Models.ConfigFiles.Find("zeroshot", nameOrPath));
+
+    private static int Evaluate(string checkpointPath, string dataDir, string? outDir, bool asJson, ZeroShotTask? zeroShot)
+    {
+        CliApp.ConfigureTorch();
+        using var loaded = LoadedModel.FromCheckpoint(checkpointPath);
+        using var set = EvalSet.Load(dataDir, ImageTransform.ForEval(loaded.Model.Config.Vision.ImageSize));
+        var evaluator = new ModelEvaluator(loaded.Model, loaded.Encode, loaded.ContextLength, loaded.Precision);
+        var report = evaluator.Evaluate(Path.GetFileName(Checkpoint.Resolve(checkpointPath)), Path.GetFileName(Path.GetFullPath(dataDir).TrimEnd('/')), set,
+            zeroShot);
+        if (zeroShot == null) report = report with { ZeroShot = null };
+        if (outDir != null) report.WriteTo(outDir);
+        Console.WriteLine(asJson ? report.ToJson() : report.ToMarkdown());
+        if (set.CorruptImages > 0) Console.Error.WriteLine($"skipped {set.CorruptImages} corrupt images");
+        return 0;
+    }
+}
