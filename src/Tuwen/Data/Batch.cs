@@ -21,6 +21,12 @@ public sealed class Batch : IDisposable
     public int[] CaptionIndex { get; }
     public int Size => Keys.Length;
 
+    /// <summary>
+    /// Samples of the epoch read up to and including this batch's last one (skipped corrupt images
+    /// included): pass it as <see cref="LoaderOptions.Skip"/> to resume exactly after this batch.
+    /// </summary>
+    public long SamplesConsumed { get; init; }
+
     public void Dispose()
     {
         Images.Dispose();
