@@ -143,7 +143,8 @@ public sealed class Trainer
             foreach (var batch in data.Epoch(epoch, skip))
             {
                 any = true;
-                position += batch.Size;
+                // The loader counts skipped (corrupt) samples too; synthetic sources may leave it at 0.
+                position = batch.SamplesConsumed > 0 ? batch.SamplesConsumed : position + batch.Size;
                 yield return (batch, epoch, position);
             }
             if (!any && skip == 0) yield break;
