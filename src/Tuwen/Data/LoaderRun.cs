@@ -68,12 +68,12 @@ internal sealed class LoaderRun : IDisposable
 
     private void Start(string name, Action body)
     {
-        var thread = new Thread(() => Guard(body)) { IsBackground = true, Name = name };
+        var thread = new Thread(() => RunRecordingFailure(body)) { IsBackground = true, Name = name };
         _threads.Add(thread);
         thread.Start();
     }
 
-    private void Guard(Action body)
+    private void RunRecordingFailure(Action body)
     {
         try
         {
@@ -214,11 +214,11 @@ internal sealed class LoaderRun : IDisposable
                 {
                     if (!chunk.Decoded[i]) continue;
                     batch.Add(chunk, i);
-                    if (batch.Count == _options.BatchSize) Hand(batch.Build(chunk.FirstPosition + i + 1), token);
+                    if (batch.Count == _options.BatchSize) HandOver(batch.Build(chunk.FirstPosition + i + 1), token);
                 }
                 _spareChunks.Add(chunk);
             }
-            if (batch.Count > 0 && !_options.DropLast) Hand(batch.Build(batch.LastPosition + 1), token);
+            if (batch.Count > 0 && !_options.DropLast) HandOver(batch.Build(batch.LastPosition + 1), token);
         }
         finally
         {
@@ -226,7 +226,7 @@ internal sealed class LoaderRun : IDisposable
         }
     }
 
-    private void Hand(Batch batch, CancellationToken token)
+    private void HandOver(Batch batch, CancellationToken token)
     {
         try
         {

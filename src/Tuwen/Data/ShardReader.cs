@@ -108,9 +108,15 @@ public static class ShardReader
             while (tar.GetNextEntry(copyData: false) is { } entry)
             {
                 if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)) continue;
+                var (key, extension) = ShardFormat.SplitMemberName(entry.Name);
+                // Members this reader has no use for (masks, features …) are passed over unread.
+                var wanted = extension is ShardFormat.CaptionsExtension or ShardFormat.MetadataExtension
+                    || ShardFormat.ImageExtensions.Contains(extension);
+                if (!wanted) return (key, extension, []);
+                if (entry.Length > file.Length || entry.Length > Array.MaxLength)
+                    throw new InvalidDataException($"member {entry.Name} claims {entry.Length} bytes");
                 var data = new byte[entry.Length];
                 entry.DataStream?.ReadExactly(data);
-                var (key, extension) = ShardFormat.SplitMemberName(entry.Name);
                 return (key, extension, data);
             }
             EnsureEndOfArchive(file, path);

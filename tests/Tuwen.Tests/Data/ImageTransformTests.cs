@@ -161,6 +161,23 @@ public sealed class ImageTransformTests
     }
 
     [Fact]
+    public void TrainingCropEqualsSquashingTheCroppedImage()
+    {
+        // Resampling a crop must not reach outside it: the result is that of cutting the crop out first.
+        var file = Directory.GetFiles(SharedData.Path("flickr8k-cn", "images", "val"), "*.jpg").Order().Skip(5).First();
+        var bytes = File.ReadAllBytes(file);
+        var transform = ImageTransform.ForTraining(48, minScale: 0.2, maxScale: 0.4);
+        var (left, top, width, height) = transform.RandomResizedCrop(224, 224, new Random(9));
+        Assert.True(left > 0 && top > 0 && width < 224, "the crop should leave margins");
+        using var full = SKBitmap.Decode(bytes);
+        using var cropped = new SKBitmap();
+        Assert.True(full.ExtractSubset(cropped, SKRectI.Create(left, top, width, height)));
+        var expected = ImageTransform.ForEval(48).Apply(DataFixtures.Encode(cropped, SKEncodedImageFormat.Png));
+        var actual = transform.Apply(bytes, new Random(9));
+        for (var i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i], 4);
+    }
+
+    [Fact]
     public void RandomResizedCropStaysWithinScaleAndRatio()
     {
         var transform = ImageTransform.ForTraining(32, minScale: 0.3, maxScale: 0.9);
