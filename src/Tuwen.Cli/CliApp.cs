@@ -11,17 +11,31 @@ public static class CliApp
 {
     public static readonly Option<bool> Verbose = new("--verbose") { Description = "show stack traces of internal errors", Recursive = true };
 
+    public static RootCommand BuildRoot()
+    {
+        var root = new RootCommand("tuwen 图文 — Chinese image–text models: corpus, training, evaluation, search");
+        root.Add(Verbose);
+        root.Add(Commands.QuickstartCommand.Create());
+        root.Add(Commands.CorpusCommand.Create());
+        root.Add(Commands.TrainCommand.Create());
+        root.Add(Commands.EvalCommand.Create());
+        root.Add(Commands.TokenizeCommand.Create());
+        return root;
+    }
+
     public static int Run(RootCommand root, string[] args)
     {
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            Console.Error.WriteLine($"error: {parse.Errors[0].Message} (see: tuwen {string.Join(' ', CommandPath(parse))} --help)");
+            // "Unrecognized command or argument 'x'" says more than "Required command was not provided".
+            var error = parse.Errors.FirstOrDefault(e => parse.UnmatchedTokens.Any(t => e.Message.Contains(t))) ?? parse.Errors[0];
+            Console.Error.WriteLine($"error: {error.Message} (see: tuwen {string.Join(' ', CommandPath(parse))} --help)".Replace("  ", " "));
             return 2;
         }
         try
         {
-            return parse.Invoke();
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (Unwrap(e) is TuwenException user)
         {

@@ -16,14 +16,14 @@ public static class TokenizeCommand
             var tokenizer = new BertTokenizer(Vocab.Load(CliApp.RequireFile(p.GetValue(vocab), "vocab file")));
             var n = p.GetValue(length);
             if (n < 2) throw new TuwenException($"--context-length must be at least 2 (room for [CLS] and [SEP]), not {n}");
-            using var stdout = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = false, NewLine = "\n" };
+            var stdout = Console.Out;
             string? line;
             while ((line = Console.In.ReadLine()) != null)
             {
                 cancel.ThrowIfCancellationRequested();
                 stdout.Write('[');
                 stdout.Write(string.Join(',', tokenizer.Encode(line, n)));
-                stdout.WriteLine(']');
+                stdout.Write("]\n");
             }
             return 0;
         });

@@ -19,12 +19,15 @@ public static class TrainCommand
         command.SetAction((p, cancel) =>
         {
             CliApp.ConfigureTorch();
-            var recipe = TrainConfig.Load(p.GetValue(config)!).With(p.GetValue(set) ?? []);
+            // Resuming keeps the run's own recipe; --set still changes single keys (e.g. more steps).
+            var resumeFrom = p.GetValue(resume);
+            var baseRecipe = resumeFrom != null ? Checkpoint.LoadRecipe(resumeFrom) : TrainConfig.Load(p.GetValue(config)!);
+            var recipe = baseRecipe.With(p.GetValue(set) ?? []);
             var options = new TrainingJobOptions
             {
                 TrainData = p.GetValue(data)!, RunDir = p.GetValue(output)!, Recipe = recipe,
                 VocabPath = p.GetValue(vocab) is { } v ? CliApp.RequireFile(v, "vocab file") : null,
-                Resume = p.GetValue(resume),
+                Resume = resumeFrom,
             };
             var (result, model) = TrainWithProgress(options, cancel);
             using (model)

@@ -85,6 +85,21 @@ public sealed class Checkpoint
         };
     }
 
+    /// <summary>Just the recipe of a checkpoint (config.json), without reading any tensors.</summary>
+    public static TrainConfig LoadRecipe(string path)
+    {
+        var dir = Resolve(path);
+        try
+        {
+            var config = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "config.json")))!.AsObject();
+            return TrainConfig.Parse(config["recipe"]?.ToJsonString() ?? "{}", dir);
+        }
+        catch (Exception e) when (e is JsonException or IOException)
+        {
+            throw new TuwenException($"checkpoint {dir}: cannot read config.json ({e.Message})");
+        }
+    }
+
     public static string Resolve(string path)
     {
         path = Path.GetFullPath(path.TrimEnd('/'));

@@ -59,7 +59,9 @@ public static class TrainingJob
         CancellationToken cancel = default, Action<LoadedModel>? beforeTraining = null)
     {
         var resume = o.Resume != null ? Checkpoint.Load(o.Resume) : null;
-        var recipe = resume?.Recipe ?? o.Recipe;
+        // On resume the caller passes the checkpoint's recipe (possibly with overrides such as more steps).
+        var recipe = o.Recipe;
+        if (resume == null) ModelConfig.Load(recipe.Model);   // a bad model name fails before any data is read
         var vocab = ResolveVocab(o, resume);
         var modelConfig = resume?.Model ?? ModelFor(recipe, vocab);
         manual_seed(recipe.Seed);
