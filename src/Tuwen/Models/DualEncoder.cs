@@ -36,13 +36,20 @@ public sealed class DualEncoder : nn.Module<Tensor, Tensor, DualFeatures>
     public TextTower Text => bert;
 
     /// <summary>Projected, unnormalised image features [B, E].</summary>
-    public Tensor EncodeImage(Tensor images) => visual.forward(images);
+    public Tensor EncodeImage(Tensor images)
+    {
+        var y = visual.forward(images);
+        if (y.dtype == ScalarType.Float32) return y;
+        using (y) return y.to(ScalarType.Float32);
+    }
 
     /// <summary>Projected, unnormalised text features [B, E].</summary>
     public Tensor EncodeText(Tensor tokenIds)
     {
         using var pooled = bert.forward(tokenIds);
-        return Autocast.Linear(pooled, text_projection.t(), null);
+        var y = Autocast.Linear(pooled, text_projection.t(), null);
+        if (y.dtype == ScalarType.Float32) return y;
+        using (y) return y.to(ScalarType.Float32);
     }
 
     /// <summary>exp(logit_scale), clamped at logit_scale_max (100) as CLIP does.</summary>
