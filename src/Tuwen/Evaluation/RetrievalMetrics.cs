@@ -107,11 +107,13 @@ public static class RetrievalMetrics
             using var scope = NewDisposeScope();
             var scores = source.ImageRows(start, count);
             RequireFinite(scores);
-            var imageIds = arange(start, start + count, dtype: ScalarType.Int64, device: source.Device).unsqueeze(1);
+            // Explicit Scalars held by `using`: see Models.Scalars for why never implicit ones.
+            using Scalar first = start.ToScalar(), end = (start + count).ToScalar(), minusInfinity = float.NegativeInfinity.ToScalar();
+            var imageIds = arange(first, end, Models.Scalars.One, ScalarType.Int64, source.Device).unsqueeze(1);
             var isPositive = textImage.unsqueeze(0).eq(imageIds);
             var isNegative = isPositive.logical_not();
-            var bestPositive = scores.masked_fill(isNegative, float.NegativeInfinity).max(1, keepdim: true).values;
-            var ranks = scores.ge(bestPositive).logical_and(isNegative).sum(1).add(1);
+            var bestPositive = scores.masked_fill(isNegative, minusInfinity).max(1, keepdim: true).values;
+            var ranks = scores.ge(bestPositive).logical_and(isNegative).sum(1).add(Models.Scalars.One);
             CopyRanks(ranks, imageRanks, start);
         }
 

@@ -61,9 +61,9 @@ public sealed class BertEmbeddings : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor ids)
     {
         using var scope = NewDisposeScope();
-        var positions = arange(ids.shape[1], dtype: ScalarType.Int64, device: ids.device);
+        var positions = Scalars.Range(ids.shape[1], ids.device);
         // Single-segment input: token type 0 everywhere, i.e. row 0 of the type table.
-        var x = word_embeddings.forward(ids) + position_embeddings.forward(positions) + token_type_embeddings.weight![0];
+        var x = Scalars.Add(Scalars.Add(word_embeddings.forward(ids), position_embeddings.forward(positions)), token_type_embeddings.weight![0]);
         return LayerNorm.forward(x).MoveToOuterDisposeScope();
     }
 }
@@ -78,17 +78,7 @@ public sealed class BertEncoder : nn.Module<Tensor, Tensor?, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x, Tensor? keyMask)
-    {
-        var h = x;
-        foreach (var l in layer)
-        {
-            var next = l.forward(h, keyMask);
-            if (!ReferenceEquals(h, x)) h.Dispose();
-            h = next;
-        }
-        return ReferenceEquals(h, x) ? x.alias() : h;
-    }
+    public override Tensor forward(Tensor x, Tensor? keyMask) => LayerChain.Run(layer, x, keyMask);
 }
 
 /// <summary>Self-attention (separate query/key/value as HF) + feed-forward, each followed by add &amp; norm.</summary>
@@ -113,7 +103,7 @@ public sealed class BertLayer : nn.Module<Tensor, Tensor?, Tensor>
         using var scope = NewDisposeScope();
         var a = attention.forward(x, keyMask);
         var h = nn.functional.gelu(intermediate_dense.forward(a));
-        return output_LayerNorm.forward(a + output_dense.forward(h)).MoveToOuterDisposeScope();
+        return output_LayerNorm.forward(Scalars.Add(a, output_dense.forward(h))).MoveToOuterDisposeScope();
     }
 }
 
@@ -143,6 +133,6 @@ public sealed class BertSelfAttention : nn.Module<Tensor, Tensor?, Tensor>
         long b = x.shape[0], l = x.shape[1], w = x.shape[2];
         Tensor Split(AutocastLinear p) => p.forward(x).view(b, l, heads, w / heads).transpose(1, 2);
         var y = Autocast.Attention(Split(query), Split(key), Split(value), keyMask).transpose(1, 2).reshape(b, l, w);
-        return output_LayerNorm.forward(x + output_dense.forward(y)).MoveToOuterDisposeScope();
+        return output_LayerNorm.forward(Scalars.Add(x, output_dense.forward(y))).MoveToOuterDisposeScope();
     }
 }

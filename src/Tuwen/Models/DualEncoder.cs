@@ -28,8 +28,11 @@ public sealed class DualEncoder : nn.Module<Tensor, Tensor, DualFeatures>
         bert = TowerRegistry.CreateTextTower(config.Text);
         text_projection = nn.Parameter(randn(bert.Width, config.EmbedDim) * Math.Pow(bert.Width, -0.5));
         logit_scale = nn.Parameter(tensor((float)Math.Log(config.LogitScaleInit)));
+        logitScaleMax = config.LogitScaleMax.ToScalar();
         RegisterComponents();
     }
+
+    private readonly Scalar logitScaleMax;
 
     public ModelConfig Config { get; }
     public ImageTower Visual => visual;
@@ -53,7 +56,7 @@ public sealed class DualEncoder : nn.Module<Tensor, Tensor, DualFeatures>
     }
 
     /// <summary>exp(logit_scale), clamped at logit_scale_max (100) as CLIP does.</summary>
-    public Tensor LogitScale() => logit_scale.exp().clamp_max(Config.LogitScaleMax);
+    public Tensor LogitScale() => logit_scale.exp().clamp_max(logitScaleMax);
 
     public override DualFeatures forward(Tensor images, Tensor tokenIds)
     {

@@ -26,8 +26,8 @@ public sealed class PreNormBlock : nn.Module<Tensor, Tensor?, Tensor>
     public override Tensor forward(Tensor x, Tensor? keyMask)
     {
         using var scope = NewDisposeScope();
-        x = x + attn.forward(ln_1.forward(x), keyMask);
-        x = x + mlp.forward(ln_2.forward(x));
+        x = Scalars.Add(x, attn.forward(ln_1.forward(x), keyMask));
+        x = Scalars.Add(x, mlp.forward(ln_2.forward(x)));
         return x.MoveToOuterDisposeScope();
     }
 }
@@ -53,6 +53,22 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
     }
 }
 
+/// <summary>Runs layers in sequence, freeing each intermediate activation as soon as the next exists.</summary>
+internal static class LayerChain
+{
+    public static Tensor Run<TLayer>(IEnumerable<TLayer> layers, Tensor x, Tensor? keyMask) where TLayer : nn.Module<Tensor, Tensor?, Tensor>
+    {
+        var h = x;
+        foreach (var layer in layers)
+        {
+            var next = layer.forward(h, keyMask);
+            if (!ReferenceEquals(h, x)) h.Dispose();
+            h = next;
+        }
+        return ReferenceEquals(h, x) ? x.alias() : h;
+    }
+}
+
 /// <summary>Stack of pre-norm blocks, named transformer.resblocks.N like CLIP.</summary>
 public sealed class PreNormTransformer : nn.Module<Tensor, Tensor?, Tensor>
 {
@@ -64,17 +80,7 @@ public sealed class PreNormTransformer : nn.Module<Tensor, Tensor?, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x, Tensor? keyMask)
-    {
-        var h = x;
-        foreach (var block in resblocks)
-        {
-            var next = block.forward(h, keyMask);
-            if (!ReferenceEquals(h, x)) h.Dispose();
-            h = next;
-        }
-        return ReferenceEquals(h, x) ? x.alias() : h;
-    }
+    public override Tensor forward(Tensor x, Tensor? keyMask) => LayerChain.Run(resblocks, x, keyMask);
 }
 
 /// <summary>
@@ -113,7 +119,7 @@ public sealed class VisionTransformer : ImageTower
         using var scope = NewDisposeScope();
         var x = conv1.forward(images).flatten(2).transpose(1, 2);            // [B, N, W]
         var cls = class_embedding.view(1, 1, width).expand(x.shape[0], 1, width);
-        x = cat([cls, x], 1) + positional_embedding;
+        x = Scalars.Add(cat([cls, x], 1), positional_embedding);
         x = transformer.forward(ln_pre.forward(x), null);
         return ln_post.forward(x).MoveToOuterDisposeScope();
     }

@@ -23,8 +23,8 @@ public sealed class ClipObjective : IObjective
     {
         using var scope = NewDisposeScope();
         var logitsPerImage = logitScale * image.matmul(text.t());
-        var labels = arange(image.shape[0], dtype: ScalarType.Int64, device: image.device);
-        var loss = (nn.functional.cross_entropy(logitsPerImage, labels) + nn.functional.cross_entropy(logitsPerImage.t(), labels)) / 2;
+        var labels = Scalars.Range(image.shape[0], image.device);
+        var loss = Scalars.Add(nn.functional.cross_entropy(logitsPerImage, labels), nn.functional.cross_entropy(logitsPerImage.t(), labels)).div_(Scalars.Two);
         var metrics = new Dictionary<string, double>
         {
             ["acc_i2t"] = logitsPerImage.argmax(1).eq(labels).to(ScalarType.Float32).mean().item<float>(),

@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -38,16 +39,39 @@ public sealed class AdamW : IDisposable
         StepCount++;
         double bc1 = 1 - Math.Pow(beta1, StepCount), bc2 = 1 - Math.Pow(beta2, StepCount);
         using var _ = no_grad();
+        // Explicit Scalars held by `using` (see Models.Scalars for why never implicit ones).
+        using Scalar decayFactor = (1 - lr * weightDecay).ToScalar(), b1 = beta1.ToScalar(), oneMinusB1 = (1 - beta1).ToScalar(),
+            b2 = beta2.ToScalar(), oneMinusB2 = (1 - beta2).ToScalar(), sqrtBc2 = Math.Sqrt(bc2).ToScalar(),
+            epsilon = eps.ToScalar(), stepSize = (-lr / bc1).ToScalar();
         foreach (var (_, p, m, v, decay) in slots)
         {
             var g = p.grad;
             if (g is null) continue;
-            if (decay && weightDecay > 0) p.mul_(1 - lr * weightDecay);
-            m.mul_(beta1).add_(g, alpha: 1 - beta1);
-            v.mul_(beta2).addcmul_(g, g, value: 1 - beta2);
-            using var denom = v.sqrt().div_(Math.Sqrt(bc2)).add_(eps);
-            p.addcdiv_(m, denom, value: -lr / bc1);
+            if (decay && weightDecay > 0) p.mul_(decayFactor);
+            m.mul_(b1).add_(g, alpha: oneMinusB1);
+            v.mul_(b2).addcmul_(g, g, value: oneMinusB2);
+            using var denom = v.sqrt().div_(sqrtBc2).add_(epsilon);
+            p.addcdiv_(m, denom, value: stepSize);
         }
+    }
+
+    /// <summary>
+    /// Scales all gradients so their global L2 norm is at most <paramref name="maxNorm"/> (0 = no clipping);
+    /// returns the norm before clipping. Ours instead of nn.utils.clip_grad_norm_, which makes implicit Scalars.
+    /// </summary>
+    public double ClipGradNorm(double maxNorm)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var grads = slots.Select(s => s.P.grad).OfType<Tensor>().ToList();
+        if (grads.Count == 0) return 0;
+        var total = stack(grads.Select(g => g.square().sum())).sum().sqrt().item<float>();
+        if (maxNorm > 0 && total > maxNorm)
+        {
+            using var factor = (maxNorm / (total + 1e-6)).ToScalar();
+            foreach (var g in grads) g.mul_(factor);
+        }
+        return total;
     }
 
     public Dictionary<string, Tensor> State()

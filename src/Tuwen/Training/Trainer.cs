@@ -1,3 +1,4 @@
+using TorchSharp;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -97,15 +98,19 @@ public sealed class Trainer
                 using (Autocast.Enable(dtype))
                 {
                     var output = objective.Forward(model, batch);
-                    var loss = recipe.AccumSteps == 1 ? output.Loss : output.Loss / recipe.AccumSteps;
-                    loss.backward();
+                    if (recipe.AccumSteps == 1) output.Loss.backward();
+                    else
+                    {
+                        using var share = (1.0 / recipe.AccumSteps).ToScalar();
+                        output.Loss.mul(share).backward();
+                    }
                     lossSum += output.Loss.item<float>();
                     foreach (var (k, v) in output.Metrics) metricSums[k] = metricSums.GetValueOrDefault(k) + v;
                     pairs += batch.Size;
                 }
                 (epoch, position) = (e, pos);
             }
-            if (recipe.GradClip > 0) nn.utils.clip_grad_norm_(optimizer.Parameters, recipe.GradClip);
+            var gradNorm = optimizer.ClipGradNorm(recipe.GradClip);
             optimizer.Step(lr);
             objective.AfterStep(model);
 
@@ -114,6 +119,7 @@ public sealed class Trainer
             var loss1 = lossSum / recipe.AccumSteps;
             lastMetrics = metricSums.ToDictionary(kv => kv.Key, kv => kv.Value / recipe.AccumSteps);
             lastMetrics["loss"] = loss1;
+            lastMetrics["grad_norm"] = gradNorm;
             state = state with
             {
                 Step = state.Step + 1, Epoch = epoch, SamplesInEpoch = position, PairsSeen = state.PairsSeen + pairs,

@@ -1,0 +1,49 @@
+// Tuwen side of the train-throughput bench: the training step of `tuwen train` (dual encoder, CLIP loss,
+// our AdamW, gradient clipping, autocast) on fixed synthetic batches, timed after warm-up.
+// Usage: TrainThroughput MODEL_JSON VOCAB_SIZE BATCH STEPS PRECISION → prints one JSON line.
+using System.Diagnostics;
+using System.Text.Json;
+using Tuwen.Data;
+using Tuwen.Models;
+using Tuwen.Objectives;
+using Tuwen.Training;
+using static TorchSharp.torch;
+
+var config = ModelConfig.Load(args[0]);
+int vocab = int.Parse(args[1]), batchSize = int.Parse(args[2]), steps = int.Parse(args[3]);
+var precision = args[4];
+config = config with { Text = config.Text with { VocabSize = vocab } };
+set_num_threads(2);
+manual_seed(0);
+using var model = new DualEncoder(config);
+using var objective = new ClipObjective();
+using var optimizer = new AdamW(model.named_parameters().Select(p => (p.name, p.parameter)), 0.9, 0.98, 1e-6, 0.1);
+var generator = new Generator(1);
+using var images = randn([batchSize, 3, config.Vision.ImageSize, config.Vision.ImageSize], generator: generator);
+using var ids = randint(104, vocab, [batchSize, config.Text.ContextLength], generator: generator);
+ids[.., 0] = tensor(101L);
+ids[.., (config.Text.ContextLength / 2)..] = tensor(0L);
+using var batch = new Batch(images, ids, Enumerable.Range(0, batchSize).Select(i => i.ToString()).ToArray(), new int[batchSize]);
+var dtype = Autocast.Parse(precision);
+
+void Step()
+{
+    using var scope = NewDisposeScope();
+    using (Autocast.Enable(dtype))
+    {
+        var output = objective.Forward(model, batch);
+        optimizer.ZeroGrad();
+        output.Loss.backward();
+    }
+    nn.utils.clip_grad_norm_(optimizer.Parameters, 1.0);
+    optimizer.Step(1e-3);
+}
+
+for (var i = 0; i < 3; i++) Step();
+var clock = Stopwatch.StartNew();
+for (var i = 0; i < steps; i++) Step();
+var pairsPerSecond = batchSize * steps / clock.Elapsed.TotalSeconds;
+Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+{
+    ["engine"] = "tuwen (TorchSharp 0.107.0)", ["precision"] = precision, ["pairs_per_s"] = pairsPerSecond,
+}));
