@@ -73,6 +73,8 @@ public static class QuickstartCommand
                 .AppendLine($"corpus: {corpusSeconds:F0} s, training: {result.State.Step} steps, {result.State.PairsSeen} pairs in {trainSeconds:F0} s " +
                             $"({result.PairsPerSecond:F0} pairs/s, {recipe.Precision}), total {clock.Elapsed.TotalSeconds:F0} s")
                 .AppendLine($"text→image R@10: trained {t2i:F2} % vs untrained {t2i0:F2} % ({(t2i0 > 0 ? t2i / t2i0 : double.PositiveInfinity):F1}×)")
+                .AppendLine($"zero-shot into {zeroShot.ClassNames.Count} emoji groups, mean per-class top-1: trained {trained.ZeroShot!.MeanPerClassAccuracy:F2} % " +
+                            $"vs untrained {untrained.ZeroShot!.MeanPerClassAccuracy:F2} % (plain top-1 rewards always answering the largest group, 人体)")
                 .ToString();
             File.WriteAllText(Path.Combine(runDir, "report.md"), ReportMarkdown(corpus, recipe, table, summary, trained, validation));
             Console.WriteLine();

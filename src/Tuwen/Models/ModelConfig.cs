@@ -9,6 +9,8 @@ public sealed record VisionConfig
     public string Type { get; init; } = "vit";
     public int ImageSize { get; init; } = 224;
     public int PatchSize { get; init; } = 16;
+    /// <summary>Patch embedding: "patch" (one strided convolution, as CLIP) or "conv" (<see cref="ConvStem"/>).</summary>
+    public string Stem { get; init; } = "patch";
     public int Width { get; init; } = 768;
     public int Layers { get; init; } = 12;
     public int Heads { get; init; } = 12;

@@ -89,7 +89,7 @@ public sealed class PreNormTransformer : nn.Module<Tensor, Tensor?, Tensor>
 /// </summary>
 public sealed class VisionTransformer : ImageTower
 {
-    private readonly Conv2d conv1;
+    private readonly nn.Module<Tensor, Tensor> conv1;
     private readonly Parameter class_embedding;
     private readonly Parameter positional_embedding;
     private readonly LayerNorm ln_pre;
@@ -103,7 +103,12 @@ public sealed class VisionTransformer : ImageTower
         width = c.Width;
         var grid = c.ImageSize / c.PatchSize;
         double scale = Math.Pow(width, -0.5);
-        conv1 = nn.Conv2d(3, width, c.PatchSize, stride: c.PatchSize, bias: false);
+        conv1 = c.Stem switch
+        {
+            "patch" => nn.Conv2d(3, width, c.PatchSize, stride: c.PatchSize, bias: false),
+            "conv" => new ConvStem(c.PatchSize, width),
+            _ => throw new TuwenException($"unknown vision.stem '{c.Stem}' (patch or conv)"),
+        };
         class_embedding = nn.Parameter(randn(width) * scale);
         positional_embedding = nn.Parameter(randn(grid * grid + 1, width) * scale);
         ln_pre = nn.LayerNorm(width);

@@ -19,15 +19,14 @@ public class TrainEvalCommandTests : IDisposable
     private string WriteFlickrShards(int images, bool plantCorrupt)
     {
         var dir = Path.Combine(root, "flickr");
-        var captions = File.ReadLines(SharedData.Path("flickr8k-cn", "captions", "flickr8kzhc.caption.txt"))
-            .Select(l => (File: l[..l.IndexOf('#')], Text: l[(l.IndexOf(' ') + 1)..]))
-            .GroupBy(c => c.File).ToDictionary(g => g.Key, g => g.Select(c => c.Text).ToList());
-        var ids = File.ReadLines(SharedData.Path("flickr8k-cn", "splits", "flickr8kval.txt")).Take(images).ToList();
+        var flickr = Evaluation.Flickr8kCnVal.Instance;
         using var writer = new ShardWriter(dir, "flickr", samplesPerShard: 16);
-        foreach (var id in ids)
+        for (var i = 0; i < images; i++)
         {
-            var bytes = File.ReadAllBytes(SharedData.Path("flickr8k-cn", "images", "val", id + ".jpg"));
-            writer.Write(Sample.Create(id.Replace('.', '_'), bytes, "jpg", captions[id + ".jpg"], new JsonObject { ["source"] = "flickr8k-cn" }));
+            var id = flickr.ImageIds[i];
+            var captions = flickr.Captions.Where((_, c) => flickr.CaptionToImage[c] == i).ToList();
+            writer.Write(Sample.Create(id.Replace('.', '_'), File.ReadAllBytes(Evaluation.Flickr8kCnVal.ImagePath(id)), "jpg", captions,
+                new JsonObject { ["source"] = "flickr8k-cn" }));
         }
         if (plantCorrupt)
             writer.Write(Sample.Create("corrupt", [0xFF, 0xD8, 1, 2, 3], "jpg", ["坏的图片"]));

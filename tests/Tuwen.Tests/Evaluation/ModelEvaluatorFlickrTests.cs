@@ -22,15 +22,15 @@ public class ModelEvaluatorFlickrTests
         var dir = Path.Combine(Path.GetTempPath(), $"flickr-eval-{Guid.NewGuid():N}");
         try
         {
-            var captions = File.ReadLines(SharedData.Path("flickr8k-cn", "captions", "flickr8kzhc.caption.txt"))
-                .Select(l => (File: l[..l.IndexOf('#')], Text: l[(l.IndexOf(' ') + 1)..]))
-                .GroupBy(c => c.File).ToDictionary(g => g.Key, g => g.Select(c => c.Text).ToList());
-            var ids = File.ReadAllLines(SharedData.Path("flickr8k-cn", "splits", "flickr8kval.txt"));
-            Assert.Equal(1000, ids.Length);
+            var flickr = Flickr8kCnVal.Instance;
+            Assert.Equal(1000, flickr.ImageIds.Length);
             using (var writer = new ShardWriter(dir, "flickr8k-cn-val"))
-                foreach (var id in ids)
-                    writer.Write(Sample.Create(id.Replace('.', '_'), File.ReadAllBytes(SharedData.Path("flickr8k-cn", "images", "val", id + ".jpg")),
-                        "jpg", captions[id + ".jpg"], new JsonObject()));
+                for (var i = 0; i < flickr.ImageIds.Length; i++)
+                {
+                    var captions = flickr.Captions.Where((_, c) => flickr.CaptionToImage[c] == i).ToList();
+                    writer.Write(Sample.Create(flickr.ImageIds[i].Replace('.', '_'), File.ReadAllBytes(Flickr8kCnVal.ImagePath(flickr.ImageIds[i])),
+                        "jpg", captions, new JsonObject()));
+                }
 
             var vocab = Vocab.Load(SharedData.Path("chinese-clip", "vocab.txt"));
             var tokenizer = new BertTokenizer(vocab);

@@ -45,6 +45,29 @@ public class DualEncoderTests
         Assert.True(a.allclose(b, rtol: 1e-4, atol: 1e-5), "padding tokens leaked into attention");
     }
 
+    [Theory]
+    [InlineData("patch")]
+    [InlineData("conv")]
+    public void BothStemsGiveTheSameTokenGrid(string stem)
+    {
+        var tiny = ModelConfig.Load("tiny");
+        var config = tiny with { Vision = tiny.Vision with { Stem = stem, ImageSize = 32, PatchSize = 8 }, Text = tiny.Text with { VocabSize = 200 } };
+        using var model = new DualEncoder(config);
+        model.eval();
+        using var _ = no_grad();
+        using var images = randn(2, 3, 32, 32);
+        using var tokens = model.Visual.ForwardTokens(images);
+        Assert.Equal(new long[] { 2, 1 + 4 * 4, config.Vision.Width }, tokens.shape);
+    }
+
+    [Fact]
+    public void ConvStemNeedsAPowerOfTwoPatch()
+    {
+        var tiny = ModelConfig.Load("tiny");
+        Assert.Throws<TuwenException>(() => new DualEncoder(tiny with { Vision = tiny.Vision with { Stem = "conv", ImageSize = 60, PatchSize = 12 } }));
+        Assert.Throws<TuwenException>(() => new DualEncoder(tiny with { Vision = tiny.Vision with { Stem = "pixels" } }));
+    }
+
     [Fact]
     public void BadConfigKeyIsAClearError()
     {
