@@ -61,7 +61,13 @@ public static class TrainingJob
         var resume = o.Resume != null ? Checkpoint.Load(o.Resume) : null;
         // On resume the caller passes the checkpoint's recipe (possibly with overrides such as more steps).
         var recipe = o.Recipe;
-        if (resume == null) ModelConfig.Load(recipe.Model);   // a bad model name fails before any data is read
+        if (resume == null)
+        {
+            ModelConfig.Load(recipe.Model);   // a bad model name fails before any data is read
+            // Never overwrite a run's checkpoint by starting afresh in the same place.
+            if (Directory.Exists(Path.Combine(o.RunDir, "checkpoint")))
+                throw new TuwenException($"{o.RunDir} already holds a checkpoint: continue it with --resume {o.RunDir}, or choose another --out");
+        }
         var vocab = ResolveVocab(o, resume);
         var modelConfig = resume?.Model ?? ModelFor(recipe, vocab);
         manual_seed(recipe.Seed);

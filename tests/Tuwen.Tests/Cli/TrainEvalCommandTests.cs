@@ -74,8 +74,17 @@ public class TrainEvalCommandTests : IDisposable
         Assert.Equal(48 * 5, json["retrieval"]!["texts"]!.GetValue<int>());
         Assert.Equal(48, json["retrieval"]!["images"]!.GetValue<int>());
 
+        // Starting afresh on top of a run would overwrite its checkpoint: refused, nothing touched.
+        var before = File.GetLastWriteTimeUtc(Path.Combine(run, "checkpoint", "model.safetensors"));
+        var again = CliRunner.Run("train", "--data", data, "--out", run, "--set", $"model={MicroModel()}", "--set", "steps=2");
+        Assert.Equal(2, again.ExitCode);
+        Assert.Contains("--resume", again.Err);
+        Assert.Equal(before, File.GetLastWriteTimeUtc(Path.Combine(run, "checkpoint", "model.safetensors")));
+
         // Resume continues from step 6 to 8 without redoing anything.
         var resumed = CliRunner.Run("train", "--data", data, "--out", run, "--resume", run, "--set", "steps=8");
         Assert.True(resumed.ExitCode == 0, resumed.Err);
+        Assert.Contains("steps 8", resumed.Out);
+        Assert.Equal(4, File.ReadAllLines(Path.Combine(run, "metrics.jsonl")).Length);   // steps 2,4,6 then 8
     }
 }
