@@ -72,12 +72,13 @@ public sealed class ModelEvaluator(DualEncoder model, Func<string, long[]> encod
             ZeroShotResult? zs = null;
             if (zeroShot != null)
             {
+                var classIndex = zeroShot.ClassNames.Select((name, i) => (name, i)).DistinctBy(c => c.name).ToDictionary(c => c.name, c => c.i);
                 var labels = set.Metadata.Select((m, i) =>
                 {
                     var name = m[zeroShot.LabelKey]?.GetValue<string>()
                         ?? throw new TuwenException($"image {set.Keys[i]} has no '{zeroShot.LabelKey}' in its metadata");
-                    var index = zeroShot.ClassNames.ToList().IndexOf(name);
-                    return index >= 0 ? index : throw new TuwenException($"image {set.Keys[i]}: class '{name}' is not among the zero-shot classes");
+                    return classIndex.TryGetValue(name, out var index) ? index
+                        : throw new TuwenException($"image {set.Keys[i]}: class '{name}' is not among the zero-shot classes");
                 }).ToArray();
                 var wasTraining = model.training;
                 model.eval();

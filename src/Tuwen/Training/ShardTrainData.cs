@@ -23,8 +23,8 @@ public sealed class ShardTrainData : ITrainData
             DropLast = true,
             Workers = recipe.Workers,
         };
-        var stats = DatasetStats.TryRead(datasetDir);
-        SamplesPerEpoch = stats?.Samples ?? new Loader(template).SamplesPerEpoch
+        // The loader reads the same stats.json; asking it keeps one notion of "samples per epoch".
+        SamplesPerEpoch = new Loader(template).SamplesPerEpoch
             ?? throw new TuwenException($"cannot tell how many samples {datasetDir} holds (no stats.json); set steps in the recipe");
         if (SamplesPerEpoch < recipe.BatchSize)
             throw new TuwenException($"{datasetDir} holds {SamplesPerEpoch} samples, fewer than one batch of {recipe.BatchSize}");
