@@ -47,7 +47,7 @@ public static class EvalCommand
         CliApp.ConfigureTorch();
         using var loaded = LoadedModel.FromCheckpoint(checkpointPath);
         using var set = EvalSet.Load(dataDir, ImageTransform.ForEval(loaded.Model.Config.Vision.ImageSize));
-        var evaluator = new ModelEvaluator(loaded.Model, loaded.Encode, loaded.ContextLength, loaded.Precision);
+        var evaluator = ModelEvaluator.For(loaded);
         var report = evaluator.Evaluate(Path.GetFileName(Checkpoint.Resolve(checkpointPath)), Path.GetFileName(Path.GetFullPath(dataDir).TrimEnd('/')), set,
             zeroShot);
         if (zeroShot == null) report = report with { ZeroShot = null };
