@@ -25,7 +25,7 @@ public sealed class DualEncoder : nn.Module<Tensor, Tensor, DualFeatures>
     {
         Config = config;
         visual = TowerRegistry.CreateImageTower(config.Vision, config.EmbedDim);
-        bert = TowerRegistry.CreateTextTower(config.Text);
+        bert = TowerRegistry.CreateTextTower(config.Text, config.EmbedDim);
         if (bert.OutputDim is { } own)
         {
             if (own != config.EmbedDim) throw new TuwenException($"text tower '{config.Text.Type}' outputs {own} features but embed_dim is {config.EmbedDim}");

@@ -47,19 +47,20 @@ public static class TowerRegistry
         ["vit"] = (c, e) => new VisionTransformer(c, e),
     };
 
-    private static readonly Dictionary<string, Func<TextConfig, TextTower>> Text = new()
+    /// <summary>Text factories get the joint-space size too, for towers that end in their own head (<see cref="TextTower.OutputDim"/>).</summary>
+    private static readonly Dictionary<string, Func<TextConfig, int, TextTower>> Text = new()
     {
-        ["bert"] = c => new BertTextEncoder(c),
+        ["bert"] = (c, _) => new BertTextEncoder(c),
     };
 
     public static void RegisterImageTower(string type, Func<VisionConfig, int, ImageTower> create) => Image[type] = create;
-    public static void RegisterTextTower(string type, Func<TextConfig, TextTower> create) => Text[type] = create;
+    public static void RegisterTextTower(string type, Func<TextConfig, int, TextTower> create) => Text[type] = create;
 
     public static ImageTower CreateImageTower(VisionConfig c, int embedDim) =>
         Image.TryGetValue(c.Type, out var f) ? f(c, embedDim)
         : throw new TuwenException($"unknown vision.type '{c.Type}' (known: {string.Join(", ", Image.Keys)})");
 
-    public static TextTower CreateTextTower(TextConfig c) =>
-        Text.TryGetValue(c.Type, out var f) ? f(c)
+    public static TextTower CreateTextTower(TextConfig c, int embedDim) =>
+        Text.TryGetValue(c.Type, out var f) ? f(c, embedDim)
         : throw new TuwenException($"unknown text.type '{c.Type}' (known: {string.Join(", ", Text.Keys)})");
 }
