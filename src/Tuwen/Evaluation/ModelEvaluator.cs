@@ -14,9 +14,10 @@ public sealed record ZeroShotTask(string Dataset, IReadOnlyList<string> ClassNam
 /// </summary>
 public sealed class ModelEvaluator(DualEncoder model, Func<string, long[]> encodeText, int contextLength, ScalarType? precision, int batchSize = 256)
 {
-    /// <summary>An evaluator for a loaded model that scores pairs the way its training objective does.</summary>
-    public static ModelEvaluator For(Training.LoadedModel loaded, int batchSize = 256) =>
-        new(loaded.Model, loaded.Encode, loaded.ContextLength, loaded.Precision, batchSize) { Scorer = loaded.Scorer };
+    /// <summary>An evaluator for a loaded model that scores pairs the way its training objective does, or by
+    /// global-feature cosine when <paramref name="objectiveScoring"/> is false.</summary>
+    public static ModelEvaluator For(Training.LoadedModel loaded, bool objectiveScoring = true, int batchSize = 256) =>
+        new(loaded.Model, loaded.Encode, loaded.ContextLength, loaded.Precision, batchSize) { Scorer = objectiveScoring ? loaded.Scorer : null };
 
     public DualEncoder Model => model;
     public int ContextLength => contextLength;
