@@ -13,7 +13,8 @@ public class ResNetTests
     public void Rn50VisualTowerHasClipsParameterCountAndNames()
     {
         var config = ModelConfig.Load("rn50");
-        using var tower = TowerRegistry.CreateImageTower(config.Vision, config.EmbedDim);
+        using var model = new DualEncoder(config);
+        var tower = model.Visual;
         // CLIP RN50 visual, by hand (BN = weight + bias; running statistics are buffers):
         //   stem: conv 3→32 (864) + bn 64 + conv 32→32 (9,216) + bn 64 + conv 32→64 (18,432) + bn 128  = 28,768
         //   bottleneck(in, p) = in·p + 2p + 9p² + 2p + 4p² + 8p, plus in·4p + 8p for the first block of a stage
@@ -27,6 +28,8 @@ public class ResNetTests
         //             c_proj 2048·1024 + 1024 = 2,098,176                                            = 14,789,632
         //   total 28,768 + 215,808 + 1,219,584 + 7,098,368 + 14,964,736 + 14,789,632                  = 38,316,896
         Assert.Equal(38_316_896L, tower.parameters().Sum(p => p.numel()));
+        // Chinese-CLIP's model card: RN50 + RBT3 = 77 M parameters in all (anchors.md §1.2).
+        Assert.Equal(77, Math.Round(model.ParameterCount() / 1e6));
         var names = Params(tower).Keys.ToHashSet();
         foreach (var n in new[] { "conv1.weight", "bn3.bias", "layer1.0.downsample.0.weight", "layer1.0.downsample.1.weight",
                                   "layer3.5.conv3.weight", "layer4.2.bn3.bias", "attnpool.positional_embedding", "attnpool.c_proj.weight" })
