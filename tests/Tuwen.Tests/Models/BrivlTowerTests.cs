@@ -111,6 +111,29 @@ public class BrivlTowerTests
     }
 
     [Fact]
+    public void TowersGiveFloat32FeaturesUnderBf16Autocast()
+    {
+        manual_seed(4);
+        using var model = new DualEncoder(ModelConfig.Load("tiny-brivl") with
+        {
+            Vision = new VisionConfig { Type = "resnet", ImageSize = 64, Width = 8, StageDepths = [1, 1, 1], Heads = 4 },
+        });
+        using var brivl = new DualEncoder(ModelConfig.Load("tiny-brivl"));
+        using var images = randn(2, 3, 64, 64);
+        using var ids = tensor(new long[] { 101, 2000, 102, 0, /* */ 101, 3000, 4000, 102 }, [2, 4]);
+        using var scope = NewDisposeScope();
+        using (Autocast.Enable(ScalarType.BFloat16))
+        {
+            var fp32 = new[] { model.EncodeImage(images), model.EncodeImageTokens(images), brivl.EncodeImage(images), brivl.EncodeText(ids) };
+            Assert.All(fp32, t => Assert.Equal(ScalarType.Float32, t.dtype));
+            Assert.All(fp32, t => Assert.True(t.isfinite().all().item<bool>()));
+            using var f = brivl.forward(images, ids);
+            f.Image.mul(f.Text).sum().backward();
+        }
+        Assert.NotNull(brivl.named_parameters().Single(p => p.name == "visual.trunk.conv1.weight").parameter.grad);
+    }
+
+    [Fact]
     public void BadBrivlSizesAreUserErrors()
     {
         var good = ModelConfig.Load("tiny-brivl").Vision;

@@ -158,7 +158,14 @@ public class BrivlMocoObjectiveTests
     {
         using var model = new DualEncoder(ResumeTests.Micro);
         using (var defaults = Create(model, new JsonObject()))
+        {
             Assert.Equal((0.99, 4096, 0.07), (defaults.Momentum, defaults.QueueSize, defaults.Temperature));
+            // Created for evaluation (no Prepare): no key encoder, no queues, nothing to save.
+            Assert.Null(defaults.KeyEncoder);
+            Assert.Null(defaults.ImageQueue);
+            Assert.Empty(((IObjective)defaults).State);
+            Assert.Null(((IObjective)defaults).Scorer(model));
+        }
         var unknown = Assert.Throws<TuwenException>(() => Create(model, new JsonObject { ["queue"] = 8 }));
         Assert.Contains("queue_size", unknown.Message);
         Assert.Throws<TuwenException>(() => Create(model, new JsonObject { ["momentum"] = 1.0 }));
