@@ -17,10 +17,12 @@ namespace Tuwen.Models;
 /// <para>
 /// One deliberate difference from BriVL's code: its θ = [[(x2'−x1')/(w−1), 0, (x1'+x2'−w+1)/(w−1)], …] is the
 /// align_corners=True mapping, but it calls grid_sample with the default align_corners=False and zero padding,
-/// so every box's samples shift half a cell towards the bottom-right and boxes at the border sample partly
-/// outside the map, which zero padding weights as 0 (on a 4×4 map the whole-image box keeps 9/16 of its mass). Here θ is the align_corners=False form — θ = [[(x2'−x1')/w, 0,
-/// (x1'+x2')/w − 1], [0, (y2'−y1')/h, (y1'+y2')/h − 1]] with x' = x·w/S — and padding is "border", so every
-/// sample lies at a sub-cell centre inside its own box and a constant map pools to that constant.
+/// so the sample positions are stretched by w/(w−1) towards the bottom-right and boxes at the right and bottom
+/// border sample partly outside the map, which zero padding weights as 0 (on a 4×4 map the whole-image box
+/// samples pixel positions 0.17, 1.5, 2.83, 4.17 per axis and keeps 9/16 of its mass). Here θ is the
+/// align_corners=False form — θ = [[(x2'−x1')/w, 0, (x1'+x2')/w − 1], [0, (y2'−y1')/h, (y1'+y2')/h − 1]] with
+/// x' = x·w/S — and padding is "border", so every sample lies at a sub-cell centre inside its own box and a
+/// constant map pools to that constant.
 /// </para>
 /// </summary>
 public sealed class BrivlRegions : IDisposable
