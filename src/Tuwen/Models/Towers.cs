@@ -45,12 +45,15 @@ public static class TowerRegistry
     private static readonly Dictionary<string, Func<VisionConfig, int, ImageTower>> Image = new()
     {
         ["vit"] = (c, e) => new VisionTransformer(c, e),
+        ["resnet"] = (c, e) => new ResNetImageEncoder(c, e),
+        ["brivl"] = (c, e) => new BrivlImageEncoder(c, e),
     };
 
     /// <summary>Text factories get the joint-space size too, for towers that end in their own head (<see cref="TextTower.OutputDim"/>).</summary>
     private static readonly Dictionary<string, Func<TextConfig, int, TextTower>> Text = new()
     {
         ["bert"] = (c, _) => new BertTextEncoder(c),
+        ["brivl"] = (c, e) => new BrivlTextEncoder(c, e),
     };
 
     public static void RegisterImageTower(string type, Func<VisionConfig, int, ImageTower> create) => Image[type] = create;

@@ -53,6 +53,7 @@ public static class ObjectiveRegistry
     private static readonly Dictionary<string, Func<JsonObject, DualEncoder, IObjective>> Factories = new()
     {
         ["clip"] = (o, _) => new ClipObjective(),
+        ["brivl-moco"] = BrivlMocoObjective.FromOptions,
     };
 
     public static IReadOnlyCollection<string> Names => Factories.Keys;
