@@ -53,6 +53,8 @@ public static class ObjectiveRegistry
     private static readonly Dictionary<string, Func<JsonObject, DualEncoder, IObjective>> Factories = new()
     {
         ["clip"] = (o, _) => new ClipObjective(),
+        ["filip"] = (o, _) => new FilipObjective(o),
+        ["reduced-token"] = (o, m) => new ReducedTokenObjective(o, m),
     };
 
     public static IReadOnlyCollection<string> Names => Factories.Keys;
