@@ -54,6 +54,8 @@ public static class ObjectiveRegistry
     {
         ["clip"] = (o, _) => new ClipObjective(),
         ["brivl-moco"] = BrivlMocoObjective.FromOptions,
+        ["filip"] = (o, _) => new FilipObjective(o),
+        ["reduced-token"] = (o, m) => new ReducedTokenObjective(o, m),
     };
 
     public static IReadOnlyCollection<string> Names => Factories.Keys;
