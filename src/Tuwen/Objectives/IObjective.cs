@@ -53,6 +53,7 @@ public static class ObjectiveRegistry
     private static readonly Dictionary<string, Func<JsonObject, DualEncoder, IObjective>> Factories = new()
     {
         ["clip"] = (o, _) => new ClipObjective(),
+        ["r2d2"] = (o, m) => new R2d2Objective(R2d2Options.Parse(o), m),
     };
 
     public static IReadOnlyCollection<string> Names => Factories.Keys;
