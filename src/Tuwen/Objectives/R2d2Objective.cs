@@ -94,6 +94,7 @@ public sealed class R2d2Objective : IObjective
     private readonly DualEncoder model;
     private readonly R2d2Heads heads;
     private readonly List<(Tensor Image, Tensor Text)> pending = [];
+    private R2d2TowerOutputs? towers;
     private DualEncoder? teacher;
     private R2d2Heads? teacherHeads;
     private MomentumQueue? imageQueue;
@@ -124,6 +125,7 @@ public sealed class R2d2Objective : IObjective
     private void EnsureTeacher()
     {
         if (teacher != null) return;
+        towers = new R2d2TowerOutputs(model);
         teacher = new DualEncoder(model.Config);
         teacherHeads = R2d2Heads.For(teacher, Options.CrossLayers);
         MomentumUpdate.CopyAndFreeze(teacher, model);
@@ -141,19 +143,23 @@ public sealed class R2d2Objective : IObjective
         using var generator = new Generator((ulong)(Options.Seed * 1_000_003L + forwards++));
         var ids = batch.TokenIds;
         var textMask = R2d2Heads.TextMask(ids);
-        var imageGlobal = nn.functional.normalize(model.EncodeImage(batch.Images), dim: -1);
-        var textGlobal = nn.functional.normalize(model.EncodeText(ids), dim: -1);
-        var imageTokens = model.Visual.ForwardTokens(batch.Images);
-        var textHidden = model.Text.ForwardTokens(ids);
+        var image = towers!.Image(model, batch.Images);
+        var text = towers.Text(model, ids);
+        var imageGlobal = nn.functional.normalize(image.Global, dim: -1);
+        var textGlobal = nn.functional.normalize(text.Global, dim: -1);
+        var imageTokens = image.Tokens;
+        var textHidden = text.Tokens;
         var scale = model.LogitScale();
 
         Tensor teacherImage, teacherText, teacherFeatures, teacherScale;
         using (no_grad())
         {
-            teacherImage = nn.functional.normalize(teacher!.EncodeImage(batch.Images), dim: -1);
-            teacherText = nn.functional.normalize(teacher.EncodeText(ids), dim: -1);
-            teacherFeatures = teacherHeads!.TextImageFeatures(teacher.Text.ForwardTokens(ids), textMask, teacher.Visual.ForwardTokens(batch.Images));
-            teacherScale = teacher.LogitScale();
+            var tImage = towers.Image(teacher!, batch.Images);
+            var tText = towers.Text(teacher!, ids);
+            teacherImage = nn.functional.normalize(tImage.Global, dim: -1);
+            teacherText = nn.functional.normalize(tText.Global, dim: -1);
+            teacherFeatures = teacherHeads!.TextImageFeatures(tText.Tokens, textMask, tImage.Tokens);
+            teacherScale = teacher!.LogitScale();
         }
         pending.Add((teacherImage.detach().DetachFromDisposeScope(), teacherText.detach().DetachFromDisposeScope()));
 

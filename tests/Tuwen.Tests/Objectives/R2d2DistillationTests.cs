@@ -123,6 +123,29 @@ public class R2d2DistillationTests
     }
 
     [Fact]
+    public void ForwardRunsUnderBf16Autocast()
+    {
+        manual_seed(14);
+        using var model = new DualEncoder(ObjectiveTraining.MicroVit);
+        using var objective = Create(model, """{"queue_size": 8, "hard_negatives": "sample"}""");
+        objective.Prepare(model);
+        using var batch = SyntheticBatch(5);
+        using (Autocast.Enable(ScalarType.BFloat16))
+        {
+            var output = objective.Forward(model, batch);
+            using (output.Loss)
+            {
+                Assert.Equal(ScalarType.Float32, output.Loss.dtype);
+                Assert.True(float.IsFinite(output.Loss.item<float>()));
+                output.Loss.backward();
+            }
+        }
+        objective.AfterStep(model);
+        using var features = objective.TextQueue!.Valid;
+        Assert.Equal(ScalarType.Float32, features.dtype);
+    }
+
+    [Fact]
     public void TeacherAfterAStepIsTheMovingAverage()
     {
         using var model = new DualEncoder(ObjectiveTraining.MicroVit);
