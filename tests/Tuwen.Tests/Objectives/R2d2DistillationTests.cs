@@ -208,5 +208,9 @@ public class R2d2DistillationTests
         using var sampled = Create(model, """{"hard_negatives": "sample", "rerank_k": 4, "cross_layers": 1}""");
         Assert.Equal(HardNegativeMode.Sample, sampled.Options.HardNegatives);
         Assert.Equal("re-ranked top-4", sampled.Scorer(model).Name);
+        // Options built in code (an int where a double is meant) read like options from JSON text.
+        var built = R2d2Options.Parse(new JsonObject { ["alpha"] = 1, ["momentum"] = 0.5, ["queue_size"] = 64 });
+        Assert.Equal((1.0, 0.5, 64), (built.Alpha, built.Momentum, built.QueueSize));
+        Assert.Throws<TuwenException>(() => R2d2Options.Parse(new JsonObject { ["queue_size"] = 6.5 }));
     }
 }
