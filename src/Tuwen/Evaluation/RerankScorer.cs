@@ -51,8 +51,18 @@ public sealed class RerankScorer(DualEncoder model, R2d2Heads heads, int k) : IP
                 return R2d2Heads.MatchProbability(logits);
             });
             var cosine = global.Texts.matmul(global.Images.t());
-            var t2i = Rerank(cosine, topK, (texts, images) => Match(texts, images));
-            var i2t = Rerank(cosine.t(), topK, (images, texts) => Match(texts, images));
+            var (t2iTop, t2iImages) = Candidates(cosine, topK);
+            var (i2tTop, i2tTexts) = Candidates(cosine.t(), topK);
+            // A caption–image pair often sits in both directions' top K: score each distinct pair once.
+            long captions = cosine.shape[0], images = cosine.shape[1];
+            var pairTexts = cat([Rows(captions, t2iImages.shape[1]), i2tTexts.reshape(-1)]);
+            var pairImages = cat([t2iImages.reshape(-1), Rows(images, i2tTexts.shape[1])]);
+            using var imageCount = images.ToScalar();
+            var (distinct, inverse, _) = pairTexts.mul(imageCount).add(pairImages).unique(sorted: true, return_inverse: true);
+            var probability = Match(distinct.div(imageCount, rounding_mode: RoundingMode.floor), distinct.remainder(imageCount)).index_select(0, inverse!);
+            var t2iCount = t2iImages.numel();
+            var t2i = Combine(images, t2iTop, t2iImages, probability.narrow(0, 0, t2iCount));
+            var i2t = Combine(captions, i2tTop, i2tTexts, probability.narrow(0, t2iCount, probability.shape[0] - t2iCount));
             return (t2i.MoveToOuterDisposeScope(), i2t.MoveToOuterDisposeScope());
         }
         finally
@@ -70,16 +80,35 @@ public sealed class RerankScorer(DualEncoder model, R2d2Heads heads, int k) : IP
     public static Tensor Rerank(Tensor scores, int topK, Func<Tensor, Tensor, Tensor> probability)
     {
         using var scope = NewDisposeScope();
-        long q = scores.shape[0], c = scores.shape[1];
-        var kk = (int)Math.Min(topK, c);
+        var (top, columns) = Candidates(scores, topK);
+        var p = probability(Rows(scores.shape[0], columns.shape[1]), columns.reshape(-1));
+        return Combine(scores.shape[1], top, columns, p).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Each row's top K scores and their columns, [Q, min(K, C)].</summary>
+    public static (Tensor Top, Tensor Columns) Candidates(Tensor scores, int topK)
+    {
+        var (top, columns) = scores.topk((int)Math.Min(topK, scores.shape[1]), 1);
+        return (top, columns);
+    }
+
+    /// <summary>[Q, C] scores: candidate (q, columns[q, j]) gets top[q, j] + probability[q·K + j], the rest <see cref="Excluded"/>.</summary>
+    public static Tensor Combine(long candidates, Tensor top, Tensor columns, Tensor probability)
+    {
+        using var scope = NewDisposeScope();
         using var excluded = Excluded.ToScalar();
-        var result = full(q, c, excluded, ScalarType.Float32, scores.device);
-        if (q == 0 || kk == 0) return result.MoveToOuterDisposeScope();
-        var (top, columns) = scores.topk(kk, 1);
-        var rows = Scalars.Range(q, scores.device).unsqueeze(1).expand(q, kk).reshape(-1);
-        var p = probability(rows, columns.reshape(-1)).to(ScalarType.Float32).view(q, kk);
+        var result = full(top.shape[0], candidates, excluded, ScalarType.Float32, top.device);
+        if (top.numel() == 0) return result.MoveToOuterDisposeScope();
+        var p = probability.to(ScalarType.Float32).view(top.shape[0], top.shape[1]);
         result.scatter_(1, columns, Scalars.Add(top.to(ScalarType.Float32), p));
         return result.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>0,…,0, 1,…,1, … (each row index <paramref name="repeat"/> times), int64.</summary>
+    private static Tensor Rows(long rows, long repeat)
+    {
+        using var scope = NewDisposeScope();
+        return Scalars.Range(rows).unsqueeze(1).expand(rows, repeat).reshape(-1).MoveToOuterDisposeScope();
     }
 
     private static Tensor Chunked(long count, int batchSize, Func<long, long, Tensor> run)

@@ -74,12 +74,30 @@ public sealed class R2d2OnEmojiTests(EmojiZhFixture emoji) : IDisposable
         var scorer = Assert.IsType<RerankScorer>(loaded.Scorer);
         var evaluator = ModelEvaluator.For(loaded);
         using var features = evaluator.Encode(set);
+        using var _ = no_grad();
         var (t2i, i2t) = scorer.Retrieval(evaluator, set, features, 2);
         using (t2i) using (i2t)
         {
             // Exactly 2 candidates per query survive; the rest sit at −100.
             Assert.True(t2i.gt(-100).sum(1).eq(2).all().item<bool>());
             Assert.True(i2t.gt(-100).sum(1).eq(2).all().item<bool>());
+            // The scorer (pairs shared by both directions scored once, in batches) agrees with the plain rule
+            // applied pair by pair with the checkpoint's cross encoders.
+            var heads = Assert.IsType<R2d2Objective>(loaded.Objective).Heads;
+            using var ids = evaluator.TokenIds(set.Captions);
+            using var hidden = loaded.Model.Text.ForwardTokens(ids);
+            using var mask = Tuwen.Models.R2d2Heads.TextMask(ids);
+            using var tokens = loaded.Model.Visual.ForwardTokens(set.Images);
+            Tensor Probability(Tensor texts, Tensor images)
+            {
+                using var logits = heads.Itm(hidden.index_select(0, texts), mask.index_select(0, texts), tokens.index_select(0, images));
+                return Tuwen.Models.R2d2Heads.MatchProbability(logits);
+            }
+            using var cosine = features.Texts.matmul(features.Images.t());
+            using var expectedT2i = RerankScorer.Rerank(cosine, 2, Probability);
+            using var expectedI2t = RerankScorer.Rerank(cosine.t(), 2, (images, texts) => Probability(texts, images));
+            Assert.True(t2i.allclose(expectedT2i, 1e-5, 1e-5));
+            Assert.True(i2t.allclose(expectedI2t, 1e-5, 1e-5));
         }
         Assert.Equal("re-ranked top-2", scorer.WithK(2).Name);
     }
