@@ -56,6 +56,7 @@ public static class ObjectiveRegistry
         ["brivl-moco"] = BrivlMocoObjective.FromOptions,
         ["filip"] = (o, _) => new FilipObjective(o),
         ["reduced-token"] = (o, m) => new ReducedTokenObjective(o, m),
+        ["r2d2"] = (o, m) => new R2d2Objective(R2d2Options.Parse(o), m),
     };
 
     public static IReadOnlyCollection<string> Names => Factories.Keys;
