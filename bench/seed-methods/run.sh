@@ -11,7 +11,7 @@ steps="${1:-400}"; batch="${2:-128}"
 bash "$root/scripts/setup.sh"
 bash "$root/scripts/build.sh"
 tuwen=(dotnet "$root/src/Tuwen.Cli/bin/Release/net10.0/Tuwen.Cli.dll")
-home="${TUWEN_HOME:-$HOME/.tuwen}"
+home="${TUWEN_HOME:-$HOME/.cache/tuwen}"
 corpus="$home/corpora/emoji-zh"
 [ -f "$corpus/val/stats.json" ] || "${tuwen[@]}" corpus emoji >/dev/null
 out="${TUWEN_BENCH_DIR:-/tmp/tuwen-seed-methods}"
@@ -29,8 +29,10 @@ methods=(
   "reduced-token|tiny|reduced-token|objective_options.tokens=4"
   "r2d2|tiny|r2d2|"
 )
+only="${SEED_METHODS:-}"   # e.g. SEED_METHODS="clip filip" for a subset
 for row in "${methods[@]}"; do
   IFS='|' read -r name model objective extra <<<"$row"
+  if [ -n "$only" ] && [[ " $only " != *" $name "* ]]; then continue; fi
   echo "== $name ($model, $objective)" >&2
   args=("${common[@]}" --out "$out/$name" --set "model=$model" --set "objective=$objective")
   [ -n "$extra" ] && args+=(--set "$extra")

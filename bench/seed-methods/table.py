@@ -2,7 +2,7 @@
 import datetime, json, os, re, subprocess, sys
 
 root, out, steps, batch = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-names = ["clip", "brivl-moco", "lit", "filip", "reduced-token", "r2d2"]
+names = [n for n in ["clip", "brivl-moco", "lit", "filip", "reduced-token", "r2d2"] if os.path.exists(f"{out}/{n}.train.log")]
 commit = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 
