@@ -45,6 +45,7 @@ public static class TowerRegistry
     private static readonly Dictionary<string, Func<VisionConfig, int, ImageTower>> Image = new()
     {
         ["vit"] = (c, e) => new VisionTransformer(c, e),
+        ["swin"] = (c, e) => new SwinTransformer(c, e),
     };
 
     /// <summary>Text factories get the joint-space size too, for towers that end in their own head (<see cref="TextTower.OutputDim"/>).</summary>
