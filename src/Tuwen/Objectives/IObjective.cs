@@ -53,6 +53,7 @@ public static class ObjectiveRegistry
     private static readonly Dictionary<string, Func<JsonObject, DualEncoder, IObjective>> Factories = new()
     {
         ["clip"] = (o, _) => new ClipObjective(),
+        ["lit"] = (o, _) => LitObjective.FromOptions(o),
     };
 
     public static IReadOnlyCollection<string> Names => Factories.Keys;
