@@ -47,6 +47,7 @@ public static class TowerRegistry
         ["vit"] = (c, e) => new VisionTransformer(c, e),
         ["resnet"] = (c, e) => new ResNetImageEncoder(c, e),
         ["brivl"] = (c, e) => new BrivlImageEncoder(c, e),
+        ["swin"] = (c, e) => new SwinTransformer(c, e),
     };
 
     /// <summary>Text factories get the joint-space size too, for towers that end in their own head (<see cref="TextTower.OutputDim"/>).</summary>

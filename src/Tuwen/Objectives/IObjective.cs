@@ -57,6 +57,7 @@ public static class ObjectiveRegistry
         ["filip"] = (o, _) => new FilipObjective(o),
         ["reduced-token"] = (o, m) => new ReducedTokenObjective(o, m),
         ["r2d2"] = (o, m) => new R2d2Objective(R2d2Options.Parse(o), m),
+        ["lit"] = (o, _) => LitObjective.FromOptions(o),
     };
 
     public static IReadOnlyCollection<string> Names => Factories.Keys;
