@@ -50,6 +50,9 @@ public static class TokenWiseSimilarity
         var textToImage = new List<Tensor>();
         for (long start = 0; start < b2; start += chunk)
         {
+            // Each block's products are freed as soon as its two score columns exist: holding them all would
+            // cost the full B1·n1·B2·n2 matrix the chunking is there to avoid (autograd keeps what it needs).
+            using var block = NewDisposeScope();
             var count = Math.Min(chunk, b2 - start);
             var text = textTokens.narrow(0, start, count);
             var valid = textValid.narrow(0, start, count);                                        // [c, n2]
@@ -57,12 +60,12 @@ public static class TokenWiseSimilarity
 
             // s^I: best real text token for each image token, then the mean over (real) image tokens.
             var bestText = products.masked_fill(valid.logical_not().reshape(1, 1, count, n2), NegativeInfinity).amax([3]);   // [b1, n1, c]
-            imageToText.Add(MaskedMean(bestText, imageValid?.unsqueeze(2), dim: 1));                                       // [b1, c]
+            imageToText.Add(MaskedMean(bestText, imageValid?.unsqueeze(2), dim: 1).MoveToOuterDisposeScope());             // [b1, c]
 
             // s^T: best (real) image token for each text token, then the mean over real text tokens.
             var bestImage = imageValid is null ? products.amax([1])
                 : products.masked_fill(imageValid.logical_not().reshape(b1, n1, 1, 1), NegativeInfinity).amax([1]);     // [b1, c, n2]
-            textToImage.Add(MaskedMean(bestImage, valid.unsqueeze(0), dim: 2));                                           // [b1, c]
+            textToImage.Add(MaskedMean(bestImage, valid.unsqueeze(0), dim: 2).MoveToOuterDisposeScope());                 // [b1, c]
         }
         var i2t = imageToText.Count == 1 ? imageToText[0] : cat(imageToText, 1);
         var t2i = textToImage.Count == 1 ? textToImage[0] : cat(textToImage, 1);
