@@ -48,6 +48,18 @@ public class R2d2TowerOutputsTests
     }
 
     [Fact]
+    public void WorksWithACorpusBuiltVocabOfAFewHundredTokens()
+    {
+        // `tuwen train` builds the vocab from the captions when none is given; the one-pass check must not
+        // use ids beyond it (it once used ids of the 21,128-token Chinese-CLIP vocab).
+        manual_seed(2);
+        using var model = new DualEncoder(Training.ResumeTests.Micro);
+        Assert.Equal(120, model.Config.Text.VocabSize);
+        var outputs = new R2d2TowerOutputs(model);
+        Assert.True(outputs.TextInOnePass);
+    }
+
+    [Fact]
     public void TowersThatPoolOtherwiseRunTwice()
     {
         TowerRegistry.RegisterTextTower("mean-pool-test", (c, _) => new MeanPoolBert(c));
