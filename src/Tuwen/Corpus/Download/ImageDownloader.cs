@@ -52,7 +52,8 @@ public sealed class ImageDownloader : IDisposable
             ConnectCallback = new NetworkGuard(options.AllowPrivateNetwork).ConnectAsync,
         };
         _client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
-        if (options.RespectRobots) _robots = new RobotsCache(_client, options.UserAgent, _timeout);
+        if (options.RespectRobots)
+            _robots = new RobotsCache(_client, options.UserAgent, _timeout, options.Retries, TimeSpan.FromMilliseconds(options.RetryBaseDelayMs));
         _retry = options.Retries == 0
             ? ResiliencePipeline<DownloadResult>.Empty
             : new ResiliencePipelineBuilder<DownloadResult>().AddRetry(new RetryStrategyOptions<DownloadResult>

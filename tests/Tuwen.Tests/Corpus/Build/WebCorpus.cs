@@ -60,6 +60,30 @@ public static class WebCorpus
         return [tsv, pages, warc];
     }
 
+    /// <summary>
+    /// A larger URL list for restart and worker tests: mostly good images (served after a delay), with exact and
+    /// near duplicates of earlier rows placed in other work units (so other workers), 404s and frequent captions.
+    /// </summary>
+    public static string[] WriteScaled(LoopbackServer server, string dir, int rows, int delayMs)
+    {
+        var lines = new System.Text.StringBuilder("url\tcaption\n");
+        for (var i = 0; i < rows; i++)
+        {
+            var (path, caption) = (i % 25, i % 31) switch
+            {
+                (_, 3) => ($"/img/{1000 + i}.jpg", "点击查看大图"),
+                (7, _) => ($"/delay/{delayMs}/{i - 7}.jpg?w=300&h=240", $"重复的图片{i}"),
+                (13, _) => ($"/near/{i - 13}.jpg?w=300&h=240", $"相似的图片{i}"),
+                (19, _) => ("/status/404", $"丢失的图片{i}"),
+                _ => ($"/delay/{delayMs}/{i}.jpg?w=300&h=240", $"测试图片{i}号"),
+            };
+            lines.Append(server.Url(path)).Append('\t').Append(caption).Append('\n');
+        }
+        var tsv = Path.Combine(dir, "scaled.tsv");
+        File.WriteAllText(tsv, lines.ToString());
+        return [tsv];
+    }
+
     /// <summary>Candidates the mixed inputs hold, and what must become of them.</summary>
     public const int MixedCandidates = 49 + 4 + 4;
 

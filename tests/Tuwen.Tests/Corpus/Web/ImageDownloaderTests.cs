@@ -113,6 +113,23 @@ public sealed class ImageDownloaderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_unreachable_robots_txt_is_retried_and_only_then_forbids_the_site()
+    {
+        _server.RobotsFailures = 1;
+        using (var downloader = new ImageDownloader(TestOptions()))
+            Assert.Null((await downloader.DownloadAsync(_server.Url("/img/1.jpg"), CancellationToken.None)).DropReason);
+        Assert.Equal(2, _server.Hits("/robots.txt"));
+        _server.RobotsFailures = 10;
+        using (var downloader = new ImageDownloader(TestOptions()))
+        {
+            var results = await Task.WhenAll(Enumerable.Range(10, 4).Select(i => downloader.DownloadAsync(_server.Url($"/img/{i}.jpg"), CancellationToken.None)));
+            Assert.All(results, r => Assert.Equal("download.robots_unreachable", r.DropReason));
+        }
+        Assert.Equal(4, _server.Hits("/robots.txt"));   // one fetch plus one retry for all four downloads
+        Assert.Equal(0, _server.Hits("/img/10.jpg"));
+    }
+
+    [Fact]
     public async Task Malformed_urls_are_counted_not_fetched()
     {
         using var downloader = new ImageDownloader(TestOptions());

@@ -30,6 +30,11 @@ public sealed class LoopbackServer : IAsyncDisposable
 
     public string BaseUrl { get; }
 
+    private int _robotsFailuresLeft;
+
+    /// <summary>The next N requests for robots.txt answer 503.</summary>
+    public int RobotsFailures { set => Volatile.Write(ref _robotsFailuresLeft, value); }
+
     /// <summary>Most requests that were in progress at once (robots.txt excluded).</summary>
     public int MaxInFlight => Volatile.Read(ref _maxInFlight);
 
@@ -64,6 +69,11 @@ public sealed class LoopbackServer : IAsyncDisposable
     {
         var path = context.Request.Path.Value ?? "/";
         _hits.AddOrUpdate(path, 1, (_, n) => n + 1);
+        if (path == "/robots.txt" && Interlocked.Decrement(ref _robotsFailuresLeft) >= 0)
+        {
+            context.Response.StatusCode = 503;
+            return;
+        }
         if (path == "/robots.txt")
         {
             await Text(context, "User-agent: *\nDisallow: /private/\n\nUser-agent: BadBot\nDisallow: /\n", "text/plain");
