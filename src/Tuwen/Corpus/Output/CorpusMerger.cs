@@ -52,7 +52,7 @@ public static class CorpusMerger
             }
         }
 
-        foreach (var stale in Directory.EnumerateFiles(output, options.Name + "-*.parquet")) File.Delete(stale);
+        foreach (var stale in Directory.EnumerateFiles(output, options.Name + "-*.parquet*")) File.Delete(stale);
         var writer = new ShardWriter(output, options.Name, options.SamplesPerShard);
         var rows = new List<MetadataRow>();
         var shardIndex = 0;

@@ -32,6 +32,24 @@ public sealed class UnitFiles(string outputDirectory, long unit)
 
     public bool IsDone => File.Exists(DonePath);
 
+    /// <summary>
+    /// An exclusive lock on the unit for this process, or null when another process holds it: two workers
+    /// started with the same index (a retried pod whose predecessor still runs) must not interleave the
+    /// renames of one unit's files. The operating system releases the lock when a process dies.
+    /// </summary>
+    public IDisposable? TryClaim()
+    {
+        Directory.CreateDirectory(UnitsDirectory(outputDirectory));
+        try
+        {
+            return new FileStream(Stem + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
     public void Write(IReadOnlyList<CandidateOutcome> outcomes, JsonObject summary)
     {
         Directory.CreateDirectory(UnitsDirectory(outputDirectory));

@@ -140,14 +140,15 @@ public sealed record CorpusBuildOptions
 
     /// <summary>
     /// A hash of the settings that decide what a work unit contains. Finished units are reused only under
-    /// the same settings; worker placement and politeness (concurrency, delays) do not count.
+    /// the same settings; worker placement, politeness and patience (concurrency, delays, timeout, retries) do not
+    /// count, so a restart may be gentler or more patient than the run it continues.
     /// </summary>
     public string ContentFingerprint()
     {
         var decisive = this with
         {
             Output = "", ShardIndex = 0, ShardCount = 1, Concurrency = 0, PerHostConcurrency = 0, PerHostDelayMs = 0,
-            RetryBaseDelayMs = 0, SamplesPerShard = 0, DedupExact = false, DedupPerceptual = false, DedupPairs = false, PerceptualThreshold = 0,
+            RetryBaseDelayMs = 0, TimeoutSeconds = 0, Retries = 0, SamplesPerShard = 0, DedupExact = false, DedupPerceptual = false, DedupPairs = false, PerceptualThreshold = 0,
             Inputs = [],
         };
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(decisive.ToJson())))[..16];

@@ -47,13 +47,18 @@ public sealed class CorpusBuilder(CorpusBuildOptions options)
         using var downloader = new ImageDownloader(options);
         using var relevance = options.RelevanceModel is null ? null : RelevanceFilter.Load(options.RelevanceModel, options.RelevanceThreshold);
         var processor = new UnitProcessor(options, new TextPipeline(options, frequency), downloader, new ImageProcessor(options), relevance);
+        var progressLock = new Lock();
         processor.CandidateDone += outcome =>
         {
-            var n = Interlocked.Increment(ref done);
-            if (outcome.Kept) Interlocked.Increment(ref kept);
-            else drops.Add(outcome.DropReason ?? "unknown");
-            var rate = n / Math.Max(0.001, clock.Elapsed.TotalSeconds);
-            progress?.Invoke(n, toProcess, $"kept {Interlocked.Read(ref kept)}, dropped {n - Interlocked.Read(ref kept)}, {rate:0} candidates/s");
+            // Progress views are not thread-safe, and candidates finish on many threads.
+            lock (progressLock)
+            {
+                var n = ++done;
+                if (outcome.Kept) kept++;
+                else drops.Add(outcome.DropReason ?? "unknown");
+                var rate = n / Math.Max(0.001, clock.Elapsed.TotalSeconds);
+                progress?.Invoke(n, toProcess, $"kept {kept}, dropped {n - kept}, {rate:0} candidates/s");
+            }
         };
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = UnitsInFlight, CancellationToken = cancel };
         await Parallel.ForEachAsync(UnitsToDo(sources, plan, todo, cancel), parallel,

@@ -18,8 +18,12 @@ public sealed class UnitProcessor(CorpusBuildOptions options, TextPipeline texts
     /// <summary>Raised after each candidate; the argument is its outcome.</summary>
     public event Action<CandidateOutcome>? CandidateDone;
 
-    public async Task<JsonObject> ProcessAsync(long unit, IReadOnlyList<Candidate> candidates, CancellationToken cancel)
+    /// <summary>The unit's summary, or null when another process holds the unit (a duplicate worker) or finished it meanwhile.</summary>
+    public async Task<JsonObject?> ProcessAsync(long unit, IReadOnlyList<Candidate> candidates, CancellationToken cancel)
     {
+        var files = new UnitFiles(options.Output, unit);
+        using var claim = files.TryClaim();
+        if (claim is null || files.IsDone) return null;
         var clock = Stopwatch.StartNew();
         var outcomes = new CandidateOutcome[candidates.Count];
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = cancel };
@@ -35,7 +39,7 @@ public sealed class UnitProcessor(CorpusBuildOptions options, TextPipeline texts
         }
         cancel.ThrowIfCancellationRequested();
         var summary = Summarize(unit, outcomes, clock.Elapsed);
-        new UnitFiles(options.Output, unit).Write(outcomes, summary);
+        files.Write(outcomes, summary);
         return summary;
     }
 
@@ -50,7 +54,17 @@ public sealed class UnitProcessor(CorpusBuildOptions options, TextPipeline texts
         outcome = outcome with { Attempts = download.Attempts, FinalUrl = download.FinalUrl };
         if (download.Body is null) return outcome with { DropReason = download.DropReason ?? "download.failed" };
         outcome = outcome with { DownloadedBytes = download.Body.Length };
-        var (image, imageReason) = images.Process(download.Body);
+        ProcessedImage? image;
+        string? imageReason;
+        try
+        {
+            (image, imageReason) = images.Process(download.Body);
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
+        {
+            // One image the codec library chokes on must not end a day-long crawl; it is counted like any drop.
+            (image, imageReason) = (null, "image.codec_error");
+        }
         return image is null ? outcome with { DropReason = imageReason } : outcome with { Image = image };
     }
 

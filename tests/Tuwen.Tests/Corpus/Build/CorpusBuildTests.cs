@@ -99,6 +99,23 @@ public sealed class CorpusBuildTests : IAsyncLifetime
         Assert.Contains("other inputs", grown.Err);
     }
 
+    [Theory]
+    [InlineData("no input given")]
+    [InlineData("--resize squash: expected one of no, keep_ratio, center_crop, border", "--resize", "squash")]
+    [InlineData("shard index 3 is not in 0..1", "--shard-index", "3", "--shard-count", "2")]
+    [InlineData("input not found", "missing.tsv")]
+    [InlineData("encode_format must be jpg or png", "--format", "gif")]
+    public void User_mistakes_are_one_line_errors(string message, params string[] args)
+    {
+        File.WriteAllText(_dir.File("a.tsv"), "url\tcaption\n");
+        string[] input = message is "no input given" or "input not found" ? [] : [_dir.File("a.tsv")];
+        var result = CliRunner.Run(["corpus", "build", .. input, "--out", _dir.File("out"), .. args]);
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("error: ", result.Err);
+        Assert.Contains(message, result.Err);
+        Assert.DoesNotContain("   at ", result.Err);
+    }
+
     [Fact]
     public void Merge_refuses_while_units_are_missing()
     {

@@ -76,6 +76,20 @@ public sealed class PolicyTests
     }
 
     [Fact]
+    public void A_unit_is_claimed_by_one_holder_at_a_time()
+    {
+        using var dir = new TempDir();
+        var unit = new Tuwen.Corpus.Output.UnitFiles(dir.Path, 3);
+        using (var first = unit.TryClaim())
+        {
+            Assert.NotNull(first);
+            Assert.Null(unit.TryClaim());
+        }
+        using var again = unit.TryClaim();
+        Assert.NotNull(again);
+    }
+
+    [Fact]
     public void Options_round_trip_through_json_and_reject_unknown_keys()
     {
         using var dir = new TempDir();
