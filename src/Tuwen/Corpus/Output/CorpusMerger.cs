@@ -40,14 +40,16 @@ public static class CorpusMerger
 
         var dedup = new CorpusDeduplicator(options);
         var duplicates = new HashSet<string>(StringComparer.Ordinal);
-        var kept = new List<HashRecord>();
+        var histograms = new CorpusReport.Histograms();
+        long keptCount = 0;
         foreach (var unit in units)
         {
             cancel.ThrowIfCancellationRequested();
             foreach (var record in unit.ReadHashes())
             {
                 if (dedup.Check(record) is { } reason) { drops.Add(reason); duplicates.Add(record.Key); continue; }
-                kept.Add(record);
+                keptCount++;
+                histograms.Add(record);
                 if (record.Correlation == "weak") weak++; else strong++;
             }
         }
@@ -71,7 +73,7 @@ public static class CorpusMerger
                     rows.Add(MetadataRow.FromSampleMetadata(sample.Key, sample.Captions[0], sample.Metadata));
                     if (grid.Count < CorpusReport.GridSize) grid.Add(sample);
                     if (rows.Count == options.SamplesPerShard) WriteParquet(output, options.Name, shardIndex++, rows);
-                    progress?.Invoke(written, kept.Count, "writing shards");
+                    progress?.Invoke(written, keptCount, "writing shards");
                 }
             }
             if (rows.Count > 0) WriteParquet(output, options.Name, shardIndex, rows);
@@ -88,9 +90,9 @@ public static class CorpusMerger
         {
             writer.Dispose();
         }
-        if (written != kept.Count) throw new InvalidOperationException($"merge wrote {written} samples but the hash files list {kept.Count}");
+        if (written != keptCount) throw new InvalidOperationException($"merge wrote {written} samples but the hash files list {keptCount}");
         var reportPath = Path.Combine(output, "report.html");
-        CorpusReport.Write(reportPath, options.Name, candidates, drops, kept, grid);
+        CorpusReport.Write(reportPath, options.Name, candidates, drops, histograms, grid);
         return new MergeResult(output, candidates, written, drops, writer.ShardPaths, reportPath);
     }
 

@@ -14,14 +14,43 @@ public static class CorpusReport
 {
     public const int GridSize = 24;
 
-    public static void Write(string path, string name, long candidates, DropCounts drops, IReadOnlyList<HashRecord> kept, IReadOnlyList<Sample> grid)
+    /// <summary>Counts per bin, filled one kept sample at a time (a corpus does not fit in memory as a list).</summary>
+    public sealed class Histograms
+    {
+        public Bins CaptionLength { get; } = new([0, 4, 8, 12, 16, 24, 32, 48, 64, 128]);
+        public Bins ShorterSide { get; } = new([0, 200, 256, 384, 512, 768, 1024, 2048, 4096]);
+        public long Samples { get; private set; }
+
+        public void Add(HashRecord record)
+        {
+            CaptionLength.Add(record.CaptionLength);
+            ShorterSide.Add(Math.Min(record.OriginalWidth, record.OriginalHeight));
+            Samples++;
+        }
+    }
+
+    /// <summary>Lower bin edges; the last bin is open-ended.</summary>
+    public sealed class Bins(double[] edges)
+    {
+        public double[] Edges { get; } = edges;
+        public long[] Counts { get; } = new long[edges.Length];
+
+        public void Add(double value)
+        {
+            var bin = Edges.Length - 1;
+            while (bin > 0 && value < Edges[bin]) bin--;
+            Counts[bin]++;
+        }
+    }
+
+    public static void Write(string path, string name, long candidates, DropCounts drops, Histograms histograms, IReadOnlyList<Sample> grid)
     {
         var html = new StringBuilder();
         html.Append("<!doctype html><html lang=\"zh\"><head><meta charset=\"utf-8\"><title>").Append(Escape(name)).Append(" — corpus report</title>");
         html.Append("<style>body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse}td,th{padding:2px 10px;border-bottom:1px solid #ddd;text-align:left}")
             .Append("td.n{text-align:right}.grid{display:flex;flex-wrap:wrap;gap:8px}.cell{width:160px;font-size:12px}.cell img{width:160px;height:160px;object-fit:contain;background:#eee}</style></head><body>");
         html.Append("<h1>").Append(Escape(name)).Append("</h1>");
-        html.Append(CultureInfo.InvariantCulture, $"<p>{candidates} candidates, {kept.Count} kept ({Percent(kept.Count, candidates)}), {drops.Total} dropped.</p>");
+        html.Append(CultureInfo.InvariantCulture, $"<p>{candidates} candidates, {histograms.Samples} kept ({Percent(histograms.Samples, candidates)}), {drops.Total} dropped.</p>");
 
         html.Append("<h2>Drops by reason</h2><table><tr><th>stage</th><th>reason</th><th>count</th><th>share of candidates</th></tr>");
         foreach (var (reason, count) in drops.Snapshot().OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal))
@@ -33,9 +62,9 @@ public static class CorpusReport
         html.Append("</table>");
 
         html.Append("<h2>Caption length (characters)</h2>");
-        html.Append(Histogram(kept.Select(r => (double)r.CaptionLength).ToList(), [0, 4, 8, 12, 16, 24, 32, 48, 64, 128]));
+        html.Append(Histogram(histograms.CaptionLength));
         html.Append("<h2>Image size (shorter side of the original, px)</h2>");
-        html.Append(Histogram(kept.Select(r => (double)Math.Min(r.OriginalWidth, r.OriginalHeight)).ToList(), [0, 200, 256, 384, 512, 768, 1024, 2048, 4096]));
+        html.Append(Histogram(histograms.ShorterSide));
 
         html.Append("<h2>Samples</h2><div class=grid>");
         foreach (var sample in grid)
@@ -51,15 +80,9 @@ public static class CorpusReport
     }
 
     /// <summary>Horizontal bars as inline SVG; the last bin is open-ended.</summary>
-    private static string Histogram(IReadOnlyList<double> values, double[] edges)
+    private static string Histogram(Bins bins)
     {
-        var counts = new long[edges.Length];
-        foreach (var v in values)
-        {
-            var bin = edges.Length - 1;
-            while (bin > 0 && v < edges[bin]) bin--;
-            counts[bin]++;
-        }
+        var (edges, counts) = (bins.Edges, bins.Counts);
         var max = Math.Max(1, counts.Max());
         const int barHeight = 18, width = 400;
         var svg = new StringBuilder();
