@@ -15,12 +15,41 @@ public sealed class RelevanceFilterTests
     private static LoadedModel TinyModel()
     {
         TorchSharp.torch.manual_seed(7);
-        var tokens = new List<string> { "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]" };
+        // BERT-zh layout: [PAD], unused slots, then [UNK] [CLS] [SEP] [MASK] at 100–103.
+        var tokens = new List<string> { "[PAD]" };
+        tokens.AddRange(Enumerable.Range(1, 99).Select(i => $"[unused{i}]"));
+        tokens.AddRange(["[UNK]", "[CLS]", "[SEP]", "[MASK]"]);
         tokens.AddRange("第张测试图片的猫狗号0123456789".Select(c => c.ToString()));
         var tiny = ModelConfig.Load("tiny");
         var model = new DualEncoder(tiny with { Text = tiny.Text with { VocabSize = tokens.Count } });
         model.eval();
         return new LoadedModel(model, new BertTokenizer(Vocab.FromTokens(tokens)), tiny.Text.ContextLength, null);
+    }
+
+    [Fact]
+    public async Task The_cli_loads_a_checkpoint_and_records_the_scores()
+    {
+        await using var server = await LoopbackServer.StartAsync();
+        using var dir = new TempDir();
+        var checkpoint = dir.File("ckpt");
+        using (var loaded = TinyModel())
+        {
+            var tensors = loaded.Model.named_parameters().Select(p => KeyValuePair.Create(p.name, (TorchSharp.torch.Tensor)p.parameter))
+                .Concat(loaded.Model.named_buffers().Select(b => KeyValuePair.Create(b.name, b.buffer))).ToList();
+            Checkpoint.Save(checkpoint, loaded.Model.Config, TrainConfig.Load("quickstart"), loaded.Tokenizer.Vocab.Tokens, tensors, [], new TrainState());
+        }
+        File.WriteAllText(dir.File("urls.tsv"), "url\tcaption\n" + string.Concat(Enumerable.Range(0, 6).Select(i => $"{server.Url($"/img/{i}.jpg")}\t第{i}张测试图片\n")));
+        string[] common = ["corpus", "build", dir.File("urls.tsv"), "--allow-private-network", "--image-size", "64", "--relevance-model", checkpoint];
+
+        var all = Tuwen.Tests.Cli.CliRunner.Run([.. common, "--out", dir.File("all"), "--relevance-threshold", "-1.5"]);
+        Assert.True(all.ExitCode == 0, all.Err);
+        var samples = Tuwen.Data.ShardReader.Read(Tuwen.Data.ShardReader.FindShards(dir.File("all"))).ToList();
+        Assert.Equal(6, samples.Count);
+        Assert.All(samples, s => Assert.InRange((double)s.Metadata["relevance"]!, -1.0001, 1.0001));
+
+        var none = Tuwen.Tests.Cli.CliRunner.Run([.. common, "--out", dir.File("none"), "--relevance-threshold", "1.5"]);
+        Assert.True(none.ExitCode == 0, none.Err);
+        Assert.Equal(6, (long)Tuwen.Data.DatasetStats.Read(dir.File("none")).Extra["dropped"]!["relevance.below_threshold"]!);
     }
 
     [Fact]
