@@ -17,6 +17,9 @@ var height = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) 
 const int Size = 224;
 const double BaselinePerCore = 1350.0 / 16;
 var cores = Environment.ProcessorCount;
+// Other work on a shared machine takes cores from the bench; the load average says how much.
+static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
+var loadBefore = LoadAverage();
 
 Console.Error.WriteLine($"generating {count} JPEGs of {width}×{height} …");
 var images = new byte[count][];
@@ -77,7 +80,8 @@ try
         | end to end incl. dedup + final shards + report | {R(endToEnd)} | {R(endToEnd / cores)} | {X(endToEnd / cores / BaselinePerCore)} |
 
         Goal ≥ 250 images/s/core at {Size} px. The loopback server runs in the same process and shares the cores,
-        so the end-to-end rows include the server's work too.
+        so the end-to-end rows include the server's work too. Load average (1/5/15 min) before: {loadBefore},
+        after: {LoadAverage()} — above {cores}, other processes were taking cores from the bench.
 
         Command: `bench/corpus/run.sh {count} {width} {height}`
         """;
@@ -90,6 +94,7 @@ try
         ["baseline"] = "img2dataset 1350 images/s on 16 cores", ["baseline_per_core"] = Math.Round(BaselinePerCore, 1),
         ["decode_resize_1_thread"] = Math.Round(oneCore, 1), ["decode_resize_all_threads"] = Math.Round(allCores, 1),
         ["end_to_end_workers"] = Math.Round(workerRate, 1), ["end_to_end_total"] = Math.Round(endToEnd, 1),
+        ["load_before"] = loadBefore, ["load_after"] = LoadAverage(),
     };
     File.WriteAllText(Path.Combine(resultsDir, "corpus.json"), json.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
 }

@@ -37,7 +37,7 @@ public static class HtmlImageExtractor
         var items = new List<SourceItem>();
         foreach (var img in document.QuerySelectorAll("img"))
         {
-            var src = FirstAttribute(img, "src", "data-src", "data-original");
+            var src = FirstAttribute(img, "src", "data-src", "data-original") ?? FirstSrcsetUrl(img.GetAttribute("srcset"));
             if (src is null || src.StartsWith("data:", StringComparison.OrdinalIgnoreCase)) continue;
             var itemOrigin = pageUrl ?? origin;
             Uri? url = null;
@@ -90,6 +90,14 @@ public static class HtmlImageExtractor
             if (!string.IsNullOrEmpty(value)) return value;
         }
         return null;
+    }
+
+    /// <summary>The first URL of a srcset ("a.jpg 1x, b.jpg 2x"), for images that carry no src.</summary>
+    private static string? FirstSrcsetUrl(string? srcset)
+    {
+        var first = srcset?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+        var url = first?.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+        return string.IsNullOrEmpty(url) ? null : url;
     }
 
     /// <summary>The text of the nearest ancestor (up to three levels) that has any, cut to a sentence's length.</summary>

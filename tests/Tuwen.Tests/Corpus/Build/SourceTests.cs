@@ -51,15 +51,16 @@ public sealed class SourceTests
         <article><p>西湖的春天很美。<img src="img/spring.jpg" alt="春天的西湖" title="西湖春色"></p>
         <figure><img src="/img/bridge.jpg"><figcaption>断桥残雪</figcaption></figure>
         <div><span><img data-src="http://cdn.test/lazy.jpg"></span>湖边的柳树</div>
-        <img src="data:image/png;base64,AAAA"><img src="javascript:void(0)"><img></article></body></html>
+        <img src="data:image/png;base64,AAAA"><img src="javascript:void(0)"><img><img srcset="/s/a.jpg 1x, /s/b.jpg 2x" alt="响应式图片"></article></body></html>
         """;
 
     [Fact]
     public void Html_images_come_with_their_texts_kept_apart()
     {
         var items = HtmlImageExtractor.Extract(Page, null, "page.html");
-        Assert.Equal(4, items.Count);
+        Assert.Equal(5, items.Count);
         var (spring, bridge, lazy, bad) = (items[0], items[1], items[2], items[3]);
+        Assert.Equal("http://site.test/s/a.jpg", items[4].Url);
         Assert.Equal("http://site.test/travel/img/spring.jpg", spring.Url);
         Assert.Equal(new CandidateTexts(Alt: "春天的西湖", Title: "西湖春色", Nearby: "西湖的春天很美。", PageTitle: "杭州 西湖 旅游"), spring.Texts);
         Assert.Equal("http://site.test/img/bridge.jpg", bridge.Url);
@@ -96,12 +97,12 @@ public sealed class SourceTests
             new WarcWriter.Record("response", "http://e.test/", "HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\n", "<img src='/x.jpg' alt='不存在'>"u8.ToArray()),
         ], gzip);
         var items = ReadAll(path);
-        Assert.Equal(["http://a.test/dir/img/spring.jpg", "http://a.test/img/bridge.jpg", "http://cdn.test/lazy.jpg", "", "http://b.test/x.jpg", "http://c.test/c.jpg"],
+        Assert.Equal(["http://a.test/dir/img/spring.jpg", "http://a.test/img/bridge.jpg", "http://cdn.test/lazy.jpg", "", "http://a.test/s/a.jpg", "http://b.test/x.jpg", "http://c.test/c.jpg"],
             items.Select(i => i.Url));
-        Assert.Equal("国标编码的猫", items[4].Texts.Alt);
-        Assert.Equal("中文编码", items[4].Texts.PageTitle);
+        Assert.Equal("国标编码的猫", items[5].Texts.Alt);
+        Assert.Equal("中文编码", items[5].Texts.PageTitle);
         Assert.Equal("http://a.test/dir/page.html", items[0].PageUrl);
-        Assert.Equal("分块传输", items[5].Texts.Alt);
+        Assert.Equal("分块传输", items[6].Texts.Alt);
     }
 
     [Fact]
