@@ -19,7 +19,7 @@ public sealed record DownloadResult(byte[]? Body, string? Format, string? DropRe
 }
 
 /// <summary>
-/// Fetches image URLs politely and defensively: robots.txt and X-Robots-Tag honoured, per-host concurrency and
+/// Fetches image URLs politely and defensively: robots.txt (with Crawl-delay) and X-Robots-Tag honoured, per-host concurrency and
 /// delay, a time limit per attempt (headers and body), retries with exponential back-off and jitter (Polly,
 /// Retry-After honoured up to a minute), redirects followed by hand (each hop checked against robots.txt and the
 /// address guard, at most N), a body size cap, and the format taken from the bytes, not the Content-Type.
@@ -27,6 +27,8 @@ public sealed record DownloadResult(byte[]? Body, string? Format, string? DropRe
 public sealed class ImageDownloader : IDisposable
 {
     private static readonly TimeSpan MaxRetryAfter = TimeSpan.FromSeconds(60);
+    // A site asking for minutes between requests would stall a unit; half a minute is the most we grant.
+    private static readonly TimeSpan MaxCrawlDelay = TimeSpan.FromSeconds(30);
     private static readonly string[] RobotsTagRefusals = ["noai", "noimageai", "noindex", "noimageindex"];
 
     private readonly CorpusBuildOptions _options;
@@ -90,7 +92,7 @@ public sealed class ImageDownloader : IDisposable
         {
             if (_robots is not null && await _robots.CheckAsync(current, cancel).ConfigureAwait(false) is { } refused)
                 return DownloadResult.Fail(refused, current.AbsoluteUri);
-            var gate = _hosts.GetOrAdd(current.Authority, _ => new HostGate(_options.PerHostConcurrency, TimeSpan.FromMilliseconds(_options.PerHostDelayMs)));
+            var gate = _hosts.GetOrAdd(current.Authority, _ => NewGate(current));
             await gate.EnterAsync(cancel).ConfigureAwait(false);
             try
             {
@@ -104,6 +106,15 @@ public sealed class ImageDownloader : IDisposable
             }
         }
         return DownloadResult.Fail("download.too_many_redirects", current.AbsoluteUri);
+    }
+
+    /// <summary>The configured per-host limits, slowed to the site's Crawl-delay (then one request at a time) if it asks.</summary>
+    private HostGate NewGate(Uri url)
+    {
+        var delay = TimeSpan.FromMilliseconds(_options.PerHostDelayMs);
+        if (_robots?.CrawlDelay(url) is { } asked && asked > delay)
+            return new HostGate(1, asked < MaxCrawlDelay ? asked : MaxCrawlDelay);
+        return new HostGate(_options.PerHostConcurrency, delay);
     }
 
     /// <summary>One request: a final result, or the next URL of a redirect.</summary>

@@ -36,6 +36,15 @@ internal sealed class RobotsCache(HttpClient client, string userAgent, TimeSpan 
         return verdict.Rules.IsAllowed(url.PathAndQuery) ? null : "download.robots";
     }
 
+    /// <summary>The Crawl-delay of an origin whose robots.txt has been read, if it sets one.</summary>
+    public TimeSpan? CrawlDelay(Uri url)
+    {
+        var origin = url.GetLeftPart(UriPartial.Authority);
+        return _byOrigin.TryGetValue(origin, out var entry) && entry.IsValueCreated && entry.Value.IsCompletedSuccessfully
+            ? entry.Value.Result.Rules?.CrawlDelay
+            : null;
+    }
+
     private async Task<Verdict> FetchWithRetriesAsync(Uri robotsUrl)
     {
         var verdict = await FetchAsync(robotsUrl).ConfigureAwait(false);

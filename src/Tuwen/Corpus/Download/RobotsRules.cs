@@ -3,13 +3,19 @@ namespace Tuwen.Corpus.Download;
 /// <summary>
 /// The rules of one robots.txt for one crawler (RFC 9309): the group naming our product token, else the
 /// "*" group; the longest matching Allow/Disallow path wins, Allow on a tie; '*' matches any run and a
-/// trailing '$' anchors the end.
+/// trailing '$' anchors the end. The group's Crawl-delay (not in the RFC, but widely used) is kept too.
 /// </summary>
 public sealed class RobotsRules
 {
     private readonly List<(string Pattern, bool Allow)> _rules;
 
-    private RobotsRules(List<(string, bool)> rules) => _rules = rules;
+    private RobotsRules(List<(string, bool)> rules, TimeSpan? crawlDelay = null)
+    {
+        _rules = rules;
+        CrawlDelay = crawlDelay;
+    }
+
+    public TimeSpan? CrawlDelay { get; }
 
     public static RobotsRules AllowAll { get; } = new([]);
     public static RobotsRules DisallowAll { get; } = new([("/", false)]);
@@ -20,6 +26,7 @@ public sealed class RobotsRules
         var ours = new List<(string, bool)>();
         var star = new List<(string, bool)>();
         var foundOurs = false;
+        TimeSpan? ourDelay = null, starDelay = null;
         List<string> groupAgents = [];
         var inRules = false;
         foreach (var rawLine in text.Split('\n'))
@@ -38,6 +45,15 @@ public sealed class RobotsRules
                 groupAgents.Add(value.ToLowerInvariant());
                 continue;
             }
+            if (field == "crawl-delay" && double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+                && seconds >= 0 && seconds < 86400)
+            {
+                inRules = true;
+                var delay = TimeSpan.FromSeconds(seconds);
+                if (groupAgents.Any(a => a != "*" && token.Length > 0 && a.Contains(token))) { ourDelay = delay; foundOurs = true; }
+                else if (groupAgents.Contains("*")) starDelay = delay;
+                continue;
+            }
             if (field is not ("allow" or "disallow")) continue;
             inRules = true;
             // "Disallow:" with no path allows everything; it adds no rule.
@@ -46,7 +62,7 @@ public sealed class RobotsRules
             if (groupAgents.Any(a => a != "*" && token.Length > 0 && a.Contains(token))) { ours.Add(rule); foundOurs = true; }
             else if (groupAgents.Contains("*")) star.Add(rule);
         }
-        return new RobotsRules(foundOurs ? ours : star);
+        return foundOurs ? new RobotsRules(ours, ourDelay) : new RobotsRules(star, starDelay);
     }
 
     public bool IsAllowed(string pathAndQuery)

@@ -119,6 +119,7 @@ public sealed record CorpusBuildOptions
     {
         if (Inputs.Count == 0) throw new TuwenException("no input given");
         if (string.IsNullOrWhiteSpace(Output)) throw new TuwenException("no output directory given (--out)");
+        Check(!string.IsNullOrWhiteSpace(Name) && Name.IndexOfAny(['/', '\\', ' ', '.']) < 0, $"dataset name \"{Name}\" must be non-empty without '/', '\\', '.' or spaces");
         Check(UnitSize >= 1, "unit_size must be at least 1");
         Check(SamplesPerShard >= 1, "samples_per_shard must be at least 1");
         Check(ShardCount >= 1 && ShardIndex >= 0 && ShardIndex < ShardCount, $"shard index {ShardIndex} is not in 0..{ShardCount - 1}");

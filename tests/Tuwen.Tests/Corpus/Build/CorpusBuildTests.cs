@@ -105,6 +105,7 @@ public sealed class CorpusBuildTests : IAsyncLifetime
     [InlineData("shard index 3 is not in 0..1", "--shard-index", "3", "--shard-count", "2")]
     [InlineData("input not found", "missing.tsv")]
     [InlineData("encode_format must be jpg or png", "--format", "gif")]
+    [InlineData("dataset name \"a/b\" must be", "--name", "a/b")]
     public void User_mistakes_are_one_line_errors(string message, params string[] args)
     {
         File.WriteAllText(_dir.File("a.tsv"), "url\tcaption\n");

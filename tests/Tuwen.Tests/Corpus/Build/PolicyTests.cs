@@ -48,6 +48,10 @@ public sealed class PolicyTests
         Assert.False(rules.IsAllowed("/tmp2/a.jpg"));
         Assert.False(RobotsRules.Parse(text, "OtherBot/2.0").IsAllowed("/a.jpg"));
         Assert.True(RobotsRules.Parse("User-agent: *\nDisallow:\n", "x").IsAllowed("/anything"));
+        Assert.Null(rules.CrawlDelay);
+        var delays = "User-agent: *\nCrawl-delay: 2\n\nUser-agent: TuwenCorpusBot\nCrawl-delay: 0.5\nDisallow: /x\n";
+        Assert.Equal(TimeSpan.FromSeconds(0.5), RobotsRules.Parse(delays, "TuwenCorpusBot/0.1").CrawlDelay);
+        Assert.Equal(TimeSpan.FromSeconds(2), RobotsRules.Parse(delays, "Other").CrawlDelay);
     }
 
     [Fact]

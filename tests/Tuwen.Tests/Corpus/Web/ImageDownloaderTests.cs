@@ -103,6 +103,17 @@ public sealed class ImageDownloaderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Crawl_delay_of_robots_txt_is_honoured()
+    {
+        using var downloader = new ImageDownloader(TestOptions() with { UserAgent = "SlowBot/1.0", TimeoutSeconds = 5 });
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => downloader.DownloadAsync(_server.Url($"/img/{i}.jpg"), CancellationToken.None)));
+        Assert.All(results, r => Assert.Null(r.DropReason));
+        Assert.True(clock.ElapsedMilliseconds >= 600, $"4 requests with Crawl-delay 0.2 s took {clock.ElapsedMilliseconds} ms");
+        Assert.Equal(1, _server.MaxInFlight);
+    }
+
+    [Fact]
     public async Task Robots_txt_is_read_once_per_origin_and_a_named_group_wins()
     {
         using var downloader = new ImageDownloader(TestOptions());

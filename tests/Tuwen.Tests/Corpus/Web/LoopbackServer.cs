@@ -76,7 +76,7 @@ public sealed class LoopbackServer : IAsyncDisposable
         }
         if (path == "/robots.txt")
         {
-            await Text(context, "User-agent: *\nDisallow: /private/\n\nUser-agent: BadBot\nDisallow: /\n", "text/plain");
+            await Text(context, "User-agent: *\nDisallow: /private/\n\nUser-agent: BadBot\nDisallow: /\n\nUser-agent: SlowBot\nCrawl-delay: 0.2\n", "text/plain");
             return;
         }
         var now = Interlocked.Increment(ref _inFlight);
