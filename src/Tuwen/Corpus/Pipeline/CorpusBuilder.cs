@@ -28,6 +28,7 @@ public sealed class CorpusBuilder(CorpusBuildOptions options)
         var sources = new SourceSet(options.Inputs, options.UrlColumn, options.CaptionColumn);
         var counting = new TextPipeline(options, frequency: null);
         var frequency = new CaptionFrequency();
+        progress?.Invoke(0, 0, $"reading {sources.Files.Count} input files to number candidates and count captions");
         long total = 0;
         foreach (var candidate in sources.Enumerate(cancel))
         {
