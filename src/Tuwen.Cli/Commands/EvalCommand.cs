@@ -14,16 +14,22 @@ public static class EvalCommand
         var data = new Option<string>("--data") { Description = "evaluation shards (dataset directory or .tar)", Required = true };
         var output = new Option<string?>("--out") { Description = "directory for eval.json and eval.md (default: print only)" };
         var json = new Option<bool>("--json") { Description = "print eval.json to stdout instead of the Markdown table" };
+        var scoring = new Option<string>("--scoring")
+        {
+            Description = "auto: score pairs as the checkpoint's objective does (token-wise for filip, cross-encoder re-ranking for r2d2); cosine: global-feature cosine",
+            DefaultValueFactory = _ => "auto",
+        };
+        scoring.AcceptOnlyFromAmong("auto", "cosine");
 
         var retrieval = new Command("retrieval", "Text→image and image→text recall@1/5/10, mean recall, mean/median rank")
-            { checkpoint, data, output, json };
-        retrieval.SetAction((p, _) => Evaluate(p.GetValue(checkpoint)!, p.GetValue(data)!, p.GetValue(output), p.GetValue(json), null));
+            { checkpoint, data, output, json, scoring };
+        retrieval.SetAction((p, _) => Evaluate(p.GetValue(checkpoint)!, p.GetValue(data)!, p.GetValue(output), p.GetValue(json), null, p.GetValue(scoring) == "cosine"));
 
         var templates = new Option<string>("--templates") { Description = "prompt templates: CLIP_benchmark JSON or one per line, with {c}", DefaultValueFactory = _ => "emoji-zh" };
         var classes = new Option<string?>("--classes") { Description = "class names file (default: the dataset's zero_shot_classes in stats.json)" };
         var labelKey = new Option<string>("--label-key") { Description = "metadata key holding each image's class name", DefaultValueFactory = _ => "group" };
         var zeroshot = new Command("zeroshot", "Zero-shot classification top-1/top-5 with a template ensemble")
-            { checkpoint, data, output, json, templates, classes, labelKey };
+            { checkpoint, data, output, json, scoring, templates, classes, labelKey };
         zeroshot.SetAction((p, _) =>
         {
             var dataDir = p.GetValue(data)!;
@@ -33,7 +39,7 @@ public static class EvalCommand
                   ?? throw new TuwenException($"{dataDir}/stats.json has no zero_shot_classes; pass --classes FILE");
             var task = new ZeroShotTask(Path.GetFileName(Path.GetFullPath(dataDir).TrimEnd('/')), classNames,
                 LoadTemplates(p.GetValue(templates)!), p.GetValue(labelKey)!);
-            return Evaluate(p.GetValue(checkpoint)!, dataDir, p.GetValue(output), p.GetValue(json), task);
+            return Evaluate(p.GetValue(checkpoint)!, dataDir, p.GetValue(output), p.GetValue(json), task, p.GetValue(scoring) == "cosine");
         });
         return new Command("eval", "Evaluate a checkpoint the way the field reports") { retrieval, zeroshot };
     }
@@ -42,12 +48,12 @@ public static class EvalCommand
     public static IReadOnlyList<string> LoadTemplates(string nameOrPath) =>
         ZeroShotPrompts.LoadTemplates(File.Exists(nameOrPath) ? nameOrPath : Models.ConfigFiles.Find("zeroshot", nameOrPath));
 
-    private static int Evaluate(string checkpointPath, string dataDir, string? outDir, bool asJson, ZeroShotTask? zeroShot)
+    private static int Evaluate(string checkpointPath, string dataDir, string? outDir, bool asJson, ZeroShotTask? zeroShot, bool cosine)
     {
         CliApp.ConfigureTorch();
         using var loaded = LoadedModel.FromCheckpoint(checkpointPath);
         using var set = EvalSet.Load(dataDir, ImageTransform.ForEval(loaded.Model.Config.Vision.ImageSize));
-        var evaluator = new ModelEvaluator(loaded.Model, loaded.Encode, loaded.ContextLength, loaded.Precision);
+        var evaluator = ModelEvaluator.For(loaded, objectiveScoring: !cosine);
         var report = evaluator.Evaluate(Path.GetFileName(Checkpoint.Resolve(checkpointPath)), Path.GetFileName(Path.GetFullPath(dataDir).TrimEnd('/')), set,
             zeroShot);
         if (zeroShot == null) report = report with { ZeroShot = null };

@@ -51,7 +51,7 @@ public static class QuickstartCommand
         var (result, loaded) = TrainCommand.TrainWithProgress(options, cancel, before =>
         {
             // Same seed, same initial weights: the baseline the trained model is compared against.
-            var evaluator = new ModelEvaluator(before.Model, before.Encode, before.ContextLength, before.Precision);
+            var evaluator = ModelEvaluator.For(before);
             untrained = evaluator.Evaluate("untrained", "emoji-zh val (facebook)", validation, zeroShot);
             before.Model.train();
             trainStart = clock.Elapsed.TotalSeconds;
@@ -59,7 +59,7 @@ public static class QuickstartCommand
         var trainSeconds = clock.Elapsed.TotalSeconds - trainStart;
         using (loaded)
         {
-            var evaluator = new ModelEvaluator(loaded.Model, loaded.Encode, loaded.ContextLength, loaded.Precision);
+            var evaluator = ModelEvaluator.For(loaded);
             using var features = evaluator.Encode(validation);
             var trained = evaluator.Evaluate("trained", "emoji-zh val (facebook)", validation, zeroShot, features);
             trained.WriteTo(runDir);

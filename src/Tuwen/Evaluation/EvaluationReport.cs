@@ -23,6 +23,9 @@ public sealed record EvaluationReport(string Label, RetrievalResult? Retrieval =
     /// <summary>Shown next to the zero-shot numbers, e.g. "cifar10".</summary>
     public string? ZeroShotDataset { get; init; }
 
+    /// <summary>How pairs were scored when not by global-feature cosine (e.g. "token-wise"); null = cosine.</summary>
+    public string? Scoring { get; init; }
+
     /// <summary>Writes eval.json and eval.md into <paramref name="directory"/> (created if missing); returns both paths.</summary>
     public (string JsonPath, string MarkdownPath) WriteTo(string directory)
     {
@@ -50,7 +53,7 @@ public sealed record EvaluationReport(string Label, RetrievalResult? Retrieval =
             json.WriteString("label", Label);
             json.WritePropertyName("retrieval");
             if (Retrieval is null) json.WriteNullValue();
-            else WriteRetrieval(json, Retrieval, RetrievalDataset);
+            else WriteRetrieval(json, Retrieval, RetrievalDataset, Scoring);
             json.WritePropertyName("zero_shot");
             if (ZeroShot is null) json.WriteNullValue();
             else WriteZeroShot(json, ZeroShot, ZeroShotDataset);
@@ -59,10 +62,11 @@ public sealed record EvaluationReport(string Label, RetrievalResult? Retrieval =
         return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
     }
 
-    private static void WriteRetrieval(Utf8JsonWriter json, RetrievalResult result, string? dataset)
+    private static void WriteRetrieval(Utf8JsonWriter json, RetrievalResult result, string? dataset, string? scoring)
     {
         json.WriteStartObject();
         WriteOptionalString(json, "dataset", dataset);
+        WriteOptionalString(json, "scoring", scoring);
         json.WriteNumber("texts", result.Texts);
         json.WriteNumber("images", result.Images);
         json.WriteNumber("mean_recall", result.MeanRecall);
@@ -126,7 +130,8 @@ public sealed record EvaluationReport(string Label, RetrievalResult? Retrieval =
         md.Append("## Evaluation: ").Append(EscapeCell(Label)).Append("\n\n");
         if (Retrieval is { } r)
         {
-            md.Append("### Retrieval").Append(DatasetSuffix(RetrievalDataset, $"{r.Texts} texts, {r.Images} images")).Append("\n\n");
+            md.Append("### Retrieval").Append(DatasetSuffix(RetrievalDataset, $"{r.Texts} texts, {r.Images} images"
+                + (Scoring is null ? "" : $", scored {Scoring}"))).Append("\n\n");
             md.Append("| direction | R@1 | R@5 | R@10 | mean recall | mean_rank | median_rank |\n");
             md.Append("|---|---:|---:|---:|---:|---:|---:|\n");
             AppendDirectionRow(md, "text→image", r.TextToImage);

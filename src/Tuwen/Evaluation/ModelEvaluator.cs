@@ -14,6 +14,27 @@ public sealed record ZeroShotTask(string Dataset, IReadOnlyList<string> ClassNam
 /// </summary>
 public sealed class ModelEvaluator(DualEncoder model, Func<string, long[]> encodeText, int contextLength, ScalarType? precision, int batchSize = 256)
 {
+    /// <summary>An evaluator for a loaded model that scores pairs the way its training objective does, or by
+    /// global-feature cosine when <paramref name="objectiveScoring"/> is false.</summary>
+    public static ModelEvaluator For(Training.LoadedModel loaded, bool objectiveScoring = true, int batchSize = 256) =>
+        new(loaded.Model, loaded.Encode, loaded.ContextLength, loaded.Precision, batchSize) { Scorer = objectiveScoring ? loaded.Scorer : null };
+
+    public DualEncoder Model => model;
+    public int ContextLength => contextLength;
+    public ScalarType? Precision => precision;
+    public int BatchSize => batchSize;
+
+    /// <summary>Scores retrieval (and possibly zero-shot) pairs instead of global-feature cosines; null = cosines.</summary>
+    public IPairScorer? Scorer { get; init; }
+
+    /// <summary>Token ids [texts, context] for a list of texts.</summary>
+    public Tensor TokenIds(IReadOnlyList<string> texts)
+    {
+        var ids = new long[texts.Count * contextLength];
+        for (var i = 0; i < texts.Count; i++) encodeText(texts[i]).AsSpan(0, contextLength).CopyTo(ids.AsSpan(i * contextLength));
+        return tensor(ids, [texts.Count, contextLength]);
+    }
+
     public Tensor EncodeImages(Tensor images)
     {
         using var _ = no_grad();
@@ -39,9 +60,7 @@ public sealed class ModelEvaluator(DualEncoder model, Func<string, long[]> encod
         {
             using var scope = NewDisposeScope();
             var n = Math.Min(batchSize, texts.Count - start);
-            var ids = new long[n * contextLength];
-            for (var i = 0; i < n; i++) encodeText(texts[start + i]).AsSpan(0, contextLength).CopyTo(ids.AsSpan(i * contextLength));
-            var t = tensor(ids, [n, contextLength]);
+            var t = TokenIds(texts.Skip(start).Take(n).ToList());
             parts.Add(nn.functional.normalize(model.EncodeText(t), dim: -1).MoveToOuterDisposeScope());
         }
         var all = parts.Count == 0 ? zeros(0, model.Config.EmbedDim) : cat(parts, 0);
@@ -54,12 +73,14 @@ public sealed class ModelEvaluator(DualEncoder model, Func<string, long[]> encod
         public void Dispose() { Images.Dispose(); Texts.Dispose(); }
     }
 
-    public Features Encode(EvalSet set)
+    public Features Encode(EvalSet set) => WithEvalMode(() => new Features(EncodeImages(set.Images), EncodeTexts(set.Captions)));
+
+    private T WithEvalMode<T>(Func<T> run)
     {
         var wasTraining = model.training;
         model.eval();
-        try { return new Features(EncodeImages(set.Images), EncodeTexts(set.Captions)); }
-        finally { model.train(wasTraining); }
+        try { return run(); }
+        finally { if (wasTraining) model.train(); }
     }
 
     public EvaluationReport Evaluate(string label, string datasetName, EvalSet set, ZeroShotTask? zeroShot, Features? features = null)
@@ -68,7 +89,13 @@ public sealed class ModelEvaluator(DualEncoder model, Func<string, long[]> encod
         features ??= Encode(set);
         try
         {
-            var retrieval = RetrievalMetrics.FromFeatures(features.Texts, features.Images, set.CaptionImage);
+            RetrievalResult retrieval;
+            if (Scorer == null) retrieval = RetrievalMetrics.FromFeatures(features.Texts, features.Images, set.CaptionImage);
+            else
+            {
+                var (t2i, i2t) = WithEvalMode(() => { using var _ = no_grad(); return Scorer.Retrieval(this, set, features); });
+                using (t2i) using (i2t) retrieval = RetrievalMetrics.FromScores(t2i, i2t, set.CaptionImage);
+            }
             ZeroShotResult? zs = null;
             if (zeroShot != null)
             {
@@ -80,16 +107,16 @@ public sealed class ModelEvaluator(DualEncoder model, Func<string, long[]> encod
                     return classIndex.TryGetValue(name, out var index) ? index
                         : throw new TuwenException($"image {set.Keys[i]}: class '{name}' is not among the zero-shot classes");
                 }).ToArray();
-                var wasTraining = model.training;
-                model.eval();
-                try
+                zs = WithEvalMode(() =>
                 {
+                    using var _ = no_grad();
+                    using var scores = Scorer?.ZeroShot(this, set.Images, zeroShot);
+                    if (scores is not null) return ZeroShotClassifier.FromScores(zeroShot.ClassNames, scores, labels);
                     using var classifier = ZeroShotClassifier.Create(zeroShot.ClassNames, zeroShot.Templates, EncodeTexts);
-                    zs = classifier.Evaluate(features.Images, labels);
-                }
-                finally { model.train(wasTraining); }
+                    return classifier.Evaluate(features.Images, labels);
+                });
             }
-            return new EvaluationReport(label, retrieval, zs) { RetrievalDataset = datasetName, ZeroShotDataset = zeroShot?.Dataset };
+            return new EvaluationReport(label, retrieval, zs) { RetrievalDataset = datasetName, ZeroShotDataset = zeroShot?.Dataset, Scoring = Scorer?.Name };
         }
         finally
         {

@@ -37,6 +37,14 @@ public static class RetrievalMetrics
         return Compute(source, textToImage, chunkSize);
     }
 
+    /// <summary>Separate scores per direction: captions × images [T,I] and images × captions [I,T].</summary>
+    public static RetrievalResult FromScores(Tensor textToImage, Tensor imageToText, IReadOnlyList<int> textToImageIndex,
+        int chunkSize = DefaultChunkSize)
+    {
+        using var source = new TwoWaySimilarity(textToImage, imageToText);
+        return Compute(source, textToImageIndex, chunkSize);
+    }
+
     /// <inheritdoc cref="FromSimilarity(Tensor, IReadOnlyList{int}, int)"/>
     public static RetrievalResult FromSimilarity(float[,] similarity, IReadOnlyList<int> textToImage,
         int chunkSize = DefaultChunkSize)

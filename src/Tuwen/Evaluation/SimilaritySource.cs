@@ -82,3 +82,27 @@ internal sealed class MatrixSimilarity : SimilaritySource
         if (_ownsScores) _scores.Dispose();
     }
 }
+
+/// <summary>Separate [T, I] and [I, T] score matrices, for scorers whose two directions differ (re-ranking).</summary>
+internal sealed class TwoWaySimilarity : SimilaritySource
+{
+    private readonly Tensor _textToImage;
+    private readonly Tensor _imageToText;
+
+    public TwoWaySimilarity(Tensor textToImage, Tensor imageToText)
+    {
+        FeatureSimilarity.RequireFloating2D(textToImage, nameof(textToImage));
+        FeatureSimilarity.RequireFloating2D(imageToText, nameof(imageToText));
+        if (textToImage.shape[0] != imageToText.shape[1] || textToImage.shape[1] != imageToText.shape[0])
+            throw new ArgumentException($"score shapes [{string.Join(",", textToImage.shape)}] and [{string.Join(",", imageToText.shape)}] are not transposes of each other");
+        _textToImage = textToImage;
+        _imageToText = imageToText;
+    }
+
+    public override int Texts => checked((int)_textToImage.shape[0]);
+    public override int Images => checked((int)_textToImage.shape[1]);
+    public override Device Device => _textToImage.device;
+
+    public override Tensor TextRows(int start, int count) => _textToImage.narrow(0, start, count);
+    public override Tensor ImageRows(int start, int count) => _imageToText.narrow(0, start, count);
+}

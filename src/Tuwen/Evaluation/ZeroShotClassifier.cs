@@ -71,11 +71,26 @@ public sealed class ZeroShotClassifier : IDisposable
 
     public ZeroShotResult Evaluate(Tensor imageFeatures, IReadOnlyList<int> labels, int chunkSize = DefaultChunkSize)
     {
-        if (chunkSize < 1) throw new ArgumentOutOfRangeException(nameof(chunkSize), chunkSize, "chunk size must be at least 1");
         FeatureSimilarity.RequireFloating2D(imageFeatures, nameof(imageFeatures));
-        int samples = checked((int)imageFeatures.shape[0]);
-        int classes = ClassNames.Count;
-        if (samples == 0) throw new ArgumentException("no images", nameof(imageFeatures));
+        return Rank(ClassNames, checked((int)imageFeatures.shape[0]), labels, chunkSize, imageFeatures.device,
+            (start, count) => Logits(imageFeatures.narrow(0, start, count)));
+    }
+
+    /// <summary>Accuracy from ready-made class scores [N,C] (token-wise or probability-averaged classifiers).</summary>
+    public static ZeroShotResult FromScores(IReadOnlyList<string> classNames, Tensor scores, IReadOnlyList<int> labels, int chunkSize = DefaultChunkSize)
+    {
+        FeatureSimilarity.RequireFloating2D(scores, nameof(scores));
+        if (scores.shape[1] != classNames.Count)
+            throw new ArgumentException($"{classNames.Count} class names but scores have {scores.shape[1]} columns", nameof(scores));
+        return Rank(classNames, checked((int)scores.shape[0]), labels, chunkSize, scores.device, (start, count) => scores.narrow(0, start, count));
+    }
+
+    private static ZeroShotResult Rank(IReadOnlyList<string> classNames, int samples, IReadOnlyList<int> labels, int chunkSize, Device device,
+        Func<int, int, Tensor> scoreRows)
+    {
+        if (chunkSize < 1) throw new ArgumentOutOfRangeException(nameof(chunkSize), chunkSize, "chunk size must be at least 1");
+        int classes = classNames.Count;
+        if (samples == 0) throw new ArgumentException("no images");
         if (labels.Count != samples) throw new ArgumentException($"{labels.Count} labels for {samples} images", nameof(labels));
         for (int i = 0; i < samples; i++)
         {
@@ -86,12 +101,12 @@ public sealed class ZeroShotClassifier : IDisposable
         int topK = Math.Min(5, classes);
         var ranks = new int[samples];
         using var noGrad = no_grad();
-        using var labelTensor = tensor(labels.Select(l => (long)l).ToArray(), device: imageFeatures.device);
+        using var labelTensor = tensor(labels.Select(l => (long)l).ToArray(), device: device);
         for (int start = 0; start < samples; start += chunkSize)
         {
             int count = Math.Min(chunkSize, samples - start);
             using var scope = NewDisposeScope();
-            var logits = Logits(imageFeatures.narrow(0, start, count));
+            var logits = scoreRows(start, count);
             if (!logits.isfinite().all().item<bool>()) throw new ArgumentException("logits contain NaN or infinity");
             var trueLogit = logits.gather(1, labelTensor.narrow(0, start, count).unsqueeze(1));
             // Counts the true class itself, so this is the 1-based rank with ties counted against it.
@@ -106,7 +121,7 @@ public sealed class ZeroShotClassifier : IDisposable
             classSamples[labels[i]]++;
             if (ranks[i] == 1) classHits[labels[i]]++;
         }
-        return new ZeroShotResult(ClassNames, topK, samples,
+        return new ZeroShotResult(classNames.ToArray(), topK, samples,
             HitsAt1: ranks.Count(r => r == 1),
             HitsAtTopK: ranks.Count(r => r <= topK),
             ClassSamples: classSamples,

@@ -18,15 +18,19 @@ public sealed class DualEncoder : nn.Module<Tensor, Tensor, DualFeatures>
 {
     private readonly ImageTower visual;
     private readonly TextTower bert;
-    private readonly Parameter text_projection;
+    private readonly Parameter? text_projection;
     private readonly Parameter logit_scale;
 
     public DualEncoder(ModelConfig config) : base(nameof(DualEncoder))
     {
         Config = config;
         visual = TowerRegistry.CreateImageTower(config.Vision, config.EmbedDim);
-        bert = TowerRegistry.CreateTextTower(config.Text);
-        text_projection = nn.Parameter(randn(bert.Width, config.EmbedDim) * Math.Pow(bert.Width, -0.5));
+        bert = TowerRegistry.CreateTextTower(config.Text, config.EmbedDim);
+        if (bert.OutputDim is { } own)
+        {
+            if (own != config.EmbedDim) throw new TuwenException($"text tower '{config.Text.Type}' outputs {own} features but embed_dim is {config.EmbedDim}");
+        }
+        else text_projection = nn.Parameter(randn(bert.Width, config.EmbedDim) * Math.Pow(bert.Width, -0.5));
         logit_scale = nn.Parameter(tensor((float)Math.Log(config.LogitScaleInit)));
         logitScaleMax = config.LogitScaleMax.ToScalar();
         RegisterComponents();
@@ -39,18 +43,30 @@ public sealed class DualEncoder : nn.Module<Tensor, Tensor, DualFeatures>
     public TextTower Text => bert;
 
     /// <summary>Projected, unnormalised image features [B, E].</summary>
-    public Tensor EncodeImage(Tensor images)
-    {
-        var y = visual.forward(images);
-        if (y.dtype == ScalarType.Float32) return y;
-        using (y) return y.to(ScalarType.Float32);
-    }
+    public Tensor EncodeImage(Tensor images) => Float32(visual.forward(images));
 
     /// <summary>Projected, unnormalised text features [B, E].</summary>
     public Tensor EncodeText(Tensor tokenIds)
     {
+        if (text_projection is null) return Float32(bert.forward(tokenIds));
         using var pooled = bert.forward(tokenIds);
-        var y = Autocast.Linear(pooled, text_projection.t(), null);
+        return Float32(Autocast.Linear(pooled, text_projection.t(), null));
+    }
+
+    /// <summary>Projected, unnormalised features of every text position [B, L, E] (pads included: mask them with
+    /// tokenIds != 0), for token-wise objectives and cross encoders that want the joint space.</summary>
+    public Tensor EncodeTextTokens(Tensor tokenIds)
+    {
+        if (text_projection is null) throw new TuwenException($"the '{Config.Text.Type}' text tower has no per-token outputs in the joint space");
+        using var hidden = bert.ForwardTokens(tokenIds);
+        return Float32(Autocast.Linear(hidden, text_projection.t(), null));
+    }
+
+    /// <summary>Projected, unnormalised features of the image's spatial tokens [B, H·W, E] (no class token).</summary>
+    public Tensor EncodeImageTokens(Tensor images) => Float32(visual.PatchEmbeddings(images));
+
+    private static Tensor Float32(Tensor y)
+    {
         if (y.dtype == ScalarType.Float32) return y;
         using (y) return y.to(ScalarType.Float32);
     }

@@ -15,6 +15,18 @@ public sealed record VisionConfig
     public int Layers { get; init; } = 12;
     public int Heads { get; init; } = 12;
     public double MlpRatio { get; init; } = 4.0;
+    /// <summary>Blocks per stage of hierarchical towers (Swin depths, ResNet layers, the BriVL CNN backbone).</summary>
+    public int[] StageDepths { get; init; } = [];
+    /// <summary>Attention heads per stage (Swin).</summary>
+    public int[] StageHeads { get; init; } = [];
+    /// <summary>Swin's attention window, in tokens per side.</summary>
+    public int WindowSize { get; init; } = 7;
+    /// <summary>BriVL: regions per side of the fixed grid pooled from the CNN feature map (plus the whole image).</summary>
+    public int RegionGrid { get; init; } = 6;
+    /// <summary>Towers with a head on top of the backbone (BriVL): its transformer layers, heads and MLP width.</summary>
+    public int HeadLayers { get; init; }
+    public int HeadHeads { get; init; } = 4;
+    public int HeadHidden { get; init; }
 }
 
 /// <summary>Text tower size (BERT-style). VocabSize is replaced by the run's vocab size when it differs.</summary>
@@ -29,6 +41,10 @@ public sealed record TextConfig
     public int IntermediateSize { get; init; } = 3072;
     public int MaxPositions { get; init; } = 512;
     public int TypeVocabSize { get; init; } = 2;
+    /// <summary>Towers with a head on top of the encoder (BriVL): its transformer layers, heads and MLP width.</summary>
+    public int HeadLayers { get; init; }
+    public int HeadHeads { get; init; } = 4;
+    public int HeadHidden { get; init; }
 }
 
 /// <summary>A dual-encoder size, stored as JSON (configs/models/NAME.json) and inside every checkpoint.</summary>
@@ -71,8 +87,12 @@ public sealed record ModelConfig
     {
         void Check(bool ok, string what) { if (!ok) throw new TuwenException($"bad model config {source}: {what}"); }
         Check(EmbedDim > 0, "embed_dim must be positive");
-        Check(Vision.ImageSize % Vision.PatchSize == 0, "vision.image_size must be a multiple of vision.patch_size");
-        Check(Vision.Width % Vision.Heads == 0, "vision.width must be a multiple of vision.heads");
+        // Checks of tower-specific keys live in the towers' constructors.
+        if (Vision.Type == "vit")
+        {
+            Check(Vision.ImageSize % Vision.PatchSize == 0, "vision.image_size must be a multiple of vision.patch_size");
+            Check(Vision.Width % Vision.Heads == 0, "vision.width must be a multiple of vision.heads");
+        }
         Check(Text.Width % Text.Heads == 0, "text.width must be a multiple of text.heads");
         Check(Text.ContextLength >= 2 && Text.ContextLength <= Text.MaxPositions, "text.context_length must be in [2, max_positions]");
         Check(Text.VocabSize > 104, "text.vocab_size too small for the BERT special tokens");

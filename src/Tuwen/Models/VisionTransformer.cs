@@ -97,11 +97,12 @@ public sealed class VisionTransformer : ImageTower
     private readonly LayerNorm ln_post;
     private readonly Parameter proj;
     private readonly int width;
+    private readonly int grid;
 
     public VisionTransformer(VisionConfig c, int embedDim) : base(nameof(VisionTransformer))
     {
         width = c.Width;
-        var grid = c.ImageSize / c.PatchSize;
+        grid = c.ImageSize / c.PatchSize;
         double scale = Math.Pow(width, -0.5);
         conv1 = c.Stem switch
         {
@@ -127,6 +128,15 @@ public sealed class VisionTransformer : ImageTower
         x = Scalars.Add(cat([cls, x], 1), positional_embedding);
         x = transformer.forward(ln_pre.forward(x), null);
         return ln_post.forward(x).MoveToOuterDisposeScope();
+    }
+
+    public override (int Height, int Width) TokenGrid => (grid, grid);
+
+    public override Tensor PatchEmbeddings(Tensor images)
+    {
+        using var scope = NewDisposeScope();
+        var tokens = ForwardTokens(images);
+        return Autocast.Linear(tokens[.., 1..], proj.t(), null).MoveToOuterDisposeScope();
     }
 
     public override Tensor forward(Tensor images)

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using TorchSharp.Modules;
 using Tuwen.Data;
+using Tuwen.Evaluation;
 using Tuwen.Models;
 using static TorchSharp.torch;
 
@@ -26,7 +27,9 @@ public interface IObjective : IDisposable
     IEnumerable<(string Name, Parameter Parameter)> TrainableParameters(DualEncoder model) =>
         model.named_parameters().Concat(Module?.named_parameters().Select(p => ("objective." + p.name, p.parameter)) ?? []);
 
-    /// <summary>Called once before training so the method can set tower modes (e.g. a locked tower in eval mode).</summary>
+    /// <summary>Called once before training, after the model is put in train mode and before a resumed
+    /// checkpoint's tensors and <see cref="LoadState"/> are applied: set tower modes, lock parameters, load an
+    /// initialisation, allocate queues and momentum copies. Not called when a model is only loaded for inference.</summary>
     void Prepare(DualEncoder model) { }
 
     ObjectiveOutput Forward(DualEncoder model, Batch batch);
@@ -38,6 +41,10 @@ public interface IObjective : IDisposable
     IReadOnlyDictionary<string, Tensor> State => new Dictionary<string, Tensor>();
 
     void LoadState(IReadOnlyDictionary<string, Tensor> state) { }
+
+    /// <summary>How evaluation scores pairs for a model trained with this method; null = cosine of the global
+    /// features. Called on a freshly created objective whose <see cref="Module"/> holds the checkpoint's weights.</summary>
+    IPairScorer? Scorer(DualEncoder model) => null;
 }
 
 /// <summary>Objectives chosen by the recipe's "objective" name, with their options as a JSON object.</summary>
@@ -46,6 +53,11 @@ public static class ObjectiveRegistry
     private static readonly Dictionary<string, Func<JsonObject, DualEncoder, IObjective>> Factories = new()
     {
         ["clip"] = (o, _) => new ClipObjective(),
+        ["brivl-moco"] = BrivlMocoObjective.FromOptions,
+        ["filip"] = (o, _) => new FilipObjective(o),
+        ["reduced-token"] = (o, m) => new ReducedTokenObjective(o, m),
+        ["r2d2"] = (o, m) => new R2d2Objective(R2d2Options.Parse(o), m),
+        ["lit"] = (o, _) => LitObjective.FromOptions(o),
     };
 
     public static IReadOnlyCollection<string> Names => Factories.Keys;

@@ -73,7 +73,11 @@ public sealed record TrainConfig
             try { value = JsonNode.Parse(raw); } catch (JsonException) { value = JsonValue.Create(raw); }
             var target = node;
             for (var i = 0; i < path.Length - 1; i++)
+            {
+                // objective_options is free-form and absent from most recipes: create it on first use.
+                if (i == 0 && path[0] == "objective_options" && target[path[0]] is null) target[path[0]] = new JsonObject();
                 target = target[path[i]] as JsonObject ?? throw new TuwenException($"unknown training config key '{a[..eq]}'");
+            }
             if (!target.ContainsKey(path[^1]) && path[0] != "objective_options")
                 throw new TuwenException($"unknown training config key '{a[..eq]}'");
             target[path[^1]] = value;

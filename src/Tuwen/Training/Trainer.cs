@@ -54,8 +54,8 @@ public sealed class Trainer
         Directory.CreateDirectory(runDir);
         var total = TotalSteps(data);
         var schedule = new LrSchedule(recipe.Lr, recipe.MinLr, recipe.WarmupSteps, (int)total);
-        objective.Prepare(model);
         model.train();
+        objective.Prepare(model);
         using var optimizer = new AdamW(objective.TrainableParameters(model), recipe.Beta1, recipe.Beta2, recipe.Eps, recipe.WeightDecay);
         var state = new TrainState { Seed = recipe.Seed };
         if (resume != null)

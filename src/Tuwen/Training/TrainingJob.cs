@@ -17,11 +17,23 @@ public sealed record TrainingJobOptions
     public string? Resume { get; init; }
 }
 
-/// <summary>A model ready to use: the dual encoder, its tokenizer and text length, and how to run it.</summary>
+/// <summary>A model ready to use: the dual encoder, its tokenizer and text length, how to run it, and the
+/// objective it was trained with (which may own extra modules, e.g. R2D2's cross encoders, and decides how
+/// evaluation scores pairs).</summary>
 public sealed record LoadedModel(DualEncoder Model, BertTokenizer Tokenizer, int ContextLength, ScalarType? Precision) : IDisposable
 {
+    public IObjective? Objective { get; init; }
+
+    /// <summary>The objective's way of scoring pairs at evaluation, or null for global-feature cosines.</summary>
+    public Evaluation.IPairScorer? Scorer => Objective?.Scorer(Model);
+
     public long[] Encode(string text) => Tokenizer.Encode(text, ContextLength);
-    public void Dispose() => Model.Dispose();
+
+    public void Dispose()
+    {
+        Objective?.Dispose();
+        Model.Dispose();
+    }
 
     /// <summary>Loads a checkpoint directory (or a run directory holding checkpoint/) for inference.</summary>
     public static LoadedModel FromCheckpoint(string path, Checkpoint? checkpoint = null)
@@ -30,9 +42,15 @@ public sealed record LoadedModel(DualEncoder Model, BertTokenizer Tokenizer, int
         var vocab = Vocab.FromTokens(checkpoint.Vocab);
         var model = new DualEncoder(checkpoint.Model);
         Checkpoint.LoadInto(model, checkpoint.ModelTensors);
+        var objective = ObjectiveRegistry.Create(checkpoint.Recipe.Objective, checkpoint.Recipe.ObjectiveOptions, model);
+        if (objective.Module is { } extra)
+        {
+            Checkpoint.LoadInto(extra, checkpoint.ModelTensors, "objective.");
+            extra.eval();
+        }
         model.eval();
         var context = checkpoint.Recipe.ContextLength > 0 ? checkpoint.Recipe.ContextLength : checkpoint.Model.Text.ContextLength;
-        return new LoadedModel(model, new BertTokenizer(vocab), context, Autocast.Parse(checkpoint.Recipe.Precision));
+        return new LoadedModel(model, new BertTokenizer(vocab), context, Autocast.Parse(checkpoint.Recipe.Precision)) { Objective = objective };
     }
 }
 
@@ -73,13 +91,14 @@ public static class TrainingJob
         manual_seed(recipe.Seed);
         var model = new DualEncoder(modelConfig);
         var context = recipe.ContextLength > 0 ? recipe.ContextLength : modelConfig.Text.ContextLength;
-        var loaded = new LoadedModel(model, new BertTokenizer(vocab), context, Autocast.Parse(recipe.Precision));
+        var objective = ObjectiveRegistry.Create(recipe.Objective, recipe.ObjectiveOptions, model);
+        var loaded = new LoadedModel(model, new BertTokenizer(vocab), context, Autocast.Parse(recipe.Precision)) { Objective = objective };
         beforeTraining?.Invoke(loaded);
         var data = new ShardTrainData(o.TrainData, recipe, modelConfig.Vision.ImageSize, context, loaded.Encode);
-        using var objective = ObjectiveRegistry.Create(recipe.Objective, recipe.ObjectiveOptions, model);
         var trainer = new Trainer(recipe, model, objective, vocab.Tokens, o.RunDir);
         var result = trainer.Run(data, resume, progress, cancel);
         model.eval();
+        objective.Module?.eval();
         return (result, loaded);
     }
 }
