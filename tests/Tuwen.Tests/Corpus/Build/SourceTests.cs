@@ -71,6 +71,16 @@ public sealed class SourceTests
     }
 
     [Fact]
+    public void Saved_pages_take_their_address_from_the_browsers_saved_from_mark()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("saved.html"), "<!DOCTYPE html>\n<!-- saved from url=(0032)https://news.test/2024/a.html -->\n<html><body><img src='p/1.jpg' alt='新闻图片'></body></html>");
+        var item = Assert.Single(ReadAll(dir.File("saved.html")));
+        Assert.Equal("https://news.test/2024/p/1.jpg", item.Url);
+        Assert.Equal("https://news.test/2024/a.html", item.PageUrl);
+    }
+
+    [Fact]
     public void Relative_images_without_any_base_are_counted()
     {
         var items = HtmlImageExtractor.Extract("<html><body><img src='a.jpg' alt='猫'><img src='http://x.test/b.jpg'><base href='/x/'></body></html>", null, "p.html");
