@@ -40,6 +40,7 @@ public static class CorpusMerger
 
         var dedup = new CorpusDeduplicator(options);
         var duplicates = new HashSet<string>(StringComparer.Ordinal);
+        var duplicateRows = new List<DuplicateRow>();
         var histograms = new CorpusReport.Histograms();
         long keptCount = 0;
         foreach (var unit in units)
@@ -47,7 +48,13 @@ public static class CorpusMerger
             cancel.ThrowIfCancellationRequested();
             foreach (var record in unit.ReadHashes())
             {
-                if (dedup.Check(record) is { } reason) { drops.Add(reason); duplicates.Add(record.Key); continue; }
+                if (dedup.Check(record) is { } reason)
+                {
+                    drops.Add(reason);
+                    duplicates.Add(record.Key);
+                    duplicateRows.Add(new DuplicateRow { Key = record.Key, Reason = reason, Sha256 = record.Sha256, DHash = record.DHash.ToString("x16", System.Globalization.CultureInfo.InvariantCulture) });
+                    continue;
+                }
                 keptCount++;
                 histograms.Add(record);
                 if (record.Correlation == "weak") weak++; else strong++;
@@ -55,6 +62,7 @@ public static class CorpusMerger
         }
 
         foreach (var stale in Directory.EnumerateFiles(output, options.Name + "-*.parquet*")) File.Delete(stale);
+        WriteParquetFile(Path.Combine(output, DuplicatesFileName), duplicateRows);
         var writer = new ShardWriter(output, options.Name, options.SamplesPerShard);
         var rows = new List<MetadataRow>();
         var shardIndex = 0;
@@ -96,12 +104,19 @@ public static class CorpusMerger
         return new MergeResult(output, candidates, written, drops, writer.ShardPaths, reportPath);
     }
 
+    /// <summary>The samples the de-duplication pass dropped, with the reason: their rows in units/ predate that pass.</summary>
+    public const string DuplicatesFileName = "duplicates.parquet";
+
     private static void WriteParquet(string output, string name, int shardIndex, List<MetadataRow> rows)
     {
-        var path = Path.Combine(output, Path.ChangeExtension(ShardFormat.ShardFileName(name, shardIndex), ".parquet"));
+        WriteParquetFile(Path.Combine(output, Path.ChangeExtension(ShardFormat.ShardFileName(name, shardIndex), ".parquet")), rows);
+        rows.Clear();
+    }
+
+    private static void WriteParquetFile<T>(string path, List<T> rows)
+    {
         var temporary = path + ".tmp";
         using (var stream = File.Create(temporary)) ParquetSerializer.SerializeAsync(rows, stream).GetAwaiter().GetResult();
         File.Move(temporary, path, overwrite: true);
-        rows.Clear();
     }
 }

@@ -130,3 +130,12 @@ public sealed class MetadataRow
         };
     }
 }
+
+/// <summary>A row of duplicates.parquet: a sample the whole-corpus de-duplication dropped, and why.</summary>
+public sealed class DuplicateRow
+{
+    public string Key { get; set; } = "";
+    public string Reason { get; set; } = "";
+    public string Sha256 { get; set; } = "";
+    public string DHash { get; set; } = "";
+}

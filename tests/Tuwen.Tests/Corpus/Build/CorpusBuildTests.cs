@@ -69,6 +69,13 @@ public sealed class CorpusBuildTests : IAsyncLifetime
         Assert.Equal("download.http_404", unitRows.Single(r => r.Url.EndsWith("/status/404")).Reason);
         Assert.Equal(2, unitRows.Single(r => r.Url.EndsWith("/flaky/40.jpg")).Attempts);
 
+        await using (var file = File.OpenRead(Path.Combine(output, CorpusMerger.DuplicatesFileName)))
+        {
+            var duplicates = (await Parquet.Serialization.ParquetSerializer.DeserializeAsync<DuplicateRow>(file)).Data;
+            Assert.Equal(["dedup.exact", "dedup.pair", "dedup.perceptual"], duplicates.Select(d => d.Reason).Order());
+            Assert.All(duplicates, d => Assert.DoesNotContain(d.Key, samples.Select(s => s.Key)));
+        }
+
         var report = File.ReadAllText(Path.Combine(output, "report.html"));
         Assert.Contains("over_frequent", report);
         Assert.Contains("too_many_pixels", report);
