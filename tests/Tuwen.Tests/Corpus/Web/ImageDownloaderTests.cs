@@ -143,6 +143,14 @@ public sealed class ImageDownloaderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Unknown_host_names_are_counted_as_dns_failures()
+    {
+        // .invalid never resolves (RFC 2606), with or without a network.
+        using var downloader = new ImageDownloader(TestOptions() with { Retries = 0, RespectRobots = false });
+        Assert.Equal("download.dns", (await downloader.DownloadAsync("http://no-such-host.invalid/a.jpg", CancellationToken.None)).DropReason);
+    }
+
+    [Fact]
     public async Task Malformed_urls_are_counted_not_fetched()
     {
         using var downloader = new ImageDownloader(TestOptions());
