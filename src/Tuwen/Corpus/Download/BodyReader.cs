@@ -25,11 +25,4 @@ internal static class BodyReader
         }
         return buffer.ToArray();
     }
-
-    public static bool IsBlocked(Exception e)
-    {
-        for (Exception? x = e; x is not null; x = x.InnerException)
-            if (x is BlockedAddressException) return true;
-        return false;
-    }
 }

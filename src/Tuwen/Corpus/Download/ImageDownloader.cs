@@ -157,26 +157,11 @@ public sealed class ImageDownloader : IDisposable
         {
             return (DownloadResult.Fail("download.timeout", url.AbsoluteUri, transient: true), null);
         }
-        catch (Exception e) when (BodyReader.IsBlocked(e))
-        {
-            return (DownloadResult.Fail("download.private_address", url.AbsoluteUri), null);
-        }
         catch (Exception e) when (e is HttpRequestException or IOException or System.Net.Sockets.SocketException)
         {
-            // A bad certificate stays bad on retry; a failed name lookup or a reset may not.
-            if (Inner<System.Security.Authentication.AuthenticationException>(e) is not null)
-                return (DownloadResult.Fail("download.tls", url.AbsoluteUri), null);
-            if (Inner<System.Net.Sockets.SocketException>(e) is { SocketErrorCode: System.Net.Sockets.SocketError.HostNotFound or System.Net.Sockets.SocketError.NoData or System.Net.Sockets.SocketError.TryAgain })
-                return (DownloadResult.Fail("download.dns", url.AbsoluteUri, transient: true), null);
-            return (DownloadResult.Fail("download.connection", url.AbsoluteUri, transient: true), null);
+            var (reason, transient) = NetworkFailure.Classify(e);
+            return (DownloadResult.Fail(reason, url.AbsoluteUri, transient), null);
         }
-    }
-
-    private static T? Inner<T>(Exception e) where T : Exception
-    {
-        for (Exception? x = e; x is not null; x = x.InnerException)
-            if (x is T match) return match;
-        return null;
     }
 
     public void Dispose() => _client.Dispose();

@@ -7,8 +7,9 @@ namespace Tuwen.Corpus.Download;
 /// robots.txt per origin, fetched once and shared by all downloads. As RFC 9309 asks: a missing file (4xx)
 /// allows everything, an unreachable one (5xx, network failure) forbids everything — but only for a while:
 /// the fetch is retried with back-off at once, and again after <see cref="UnreachableFor"/>, so one hiccup does
-/// not cost a whole site for the whole run. Its own time limit is at least 10 s: a slow robots.txt costs one
-/// wait per origin, a wrongly missed one a whole site.
+/// not cost a whole site for the whole run. A host that cannot be reached at all (DNS, refused connection,
+/// timeout) has its images counted under that reason rather than under robots. Its own time limit is at
+/// least 10 s: a slow robots.txt costs one wait per origin, a wrongly missed one a whole site.
 /// </summary>
 internal sealed class RobotsCache(HttpClient client, string userAgent, TimeSpan timeout, int retries, TimeSpan retryDelay)
 {
@@ -48,7 +49,7 @@ internal sealed class RobotsCache(HttpClient client, string userAgent, TimeSpan 
     private async Task<Verdict> FetchWithRetriesAsync(Uri robotsUrl)
     {
         var verdict = await FetchAsync(robotsUrl).ConfigureAwait(false);
-        for (var attempt = 0; attempt < retries && verdict.Rules is null && verdict.Blocked is null; attempt++)
+        for (var attempt = 0; attempt < retries && verdict.Rules is null && verdict.ExpiresUtc != DateTime.MaxValue; attempt++)
         {
             await Task.Delay(retryDelay * (1 << attempt)).ConfigureAwait(false);
             verdict = await FetchAsync(robotsUrl).ConfigureAwait(false);
@@ -72,13 +73,15 @@ internal sealed class RobotsCache(HttpClient client, string userAgent, TimeSpan 
             var body = await BodyReader.ReadAsync(response, MaxRobotsBytes, truncate: true, cts.Token).ConfigureAwait(false);
             return new Verdict(RobotsRules.Parse(System.Text.Encoding.UTF8.GetString(body!), userAgent), null, DateTime.MaxValue);
         }
-        catch (Exception e) when (BodyReader.IsBlocked(e))
+        catch (Exception e) when (e is HttpRequestException or IOException)
         {
-            return new Verdict(null, "download.private_address", DateTime.MaxValue);
+            // The image lives on the same host: its download would fail the same way, so count it under that reason.
+            var (reason, transient) = NetworkFailure.Classify(e);
+            return transient ? unreachable with { Blocked = reason } : new Verdict(null, reason, DateTime.MaxValue);
         }
-        catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
+        catch (OperationCanceledException)
         {
-            return unreachable;
+            return unreachable with { Blocked = "download.timeout" };
         }
     }
 }

@@ -146,8 +146,11 @@ public sealed class ImageDownloaderTests : IAsyncLifetime
     public async Task Unknown_host_names_are_counted_as_dns_failures()
     {
         // .invalid never resolves (RFC 2606), with or without a network.
-        using var downloader = new ImageDownloader(TestOptions() with { Retries = 0, RespectRobots = false });
-        Assert.Equal("download.dns", (await downloader.DownloadAsync("http://no-such-host.invalid/a.jpg", CancellationToken.None)).DropReason);
+        // With robots.txt read first, as by default, and without.
+        using var polite = new ImageDownloader(TestOptions() with { Retries = 0 });
+        Assert.Equal("download.dns", (await polite.DownloadAsync("http://no-such-host.invalid/a.jpg", CancellationToken.None)).DropReason);
+        using var direct = new ImageDownloader(TestOptions() with { Retries = 0, RespectRobots = false });
+        Assert.Equal("download.dns", (await direct.DownloadAsync("http://no-such-host.invalid/a.jpg", CancellationToken.None)).DropReason);
     }
 
     [Fact]
