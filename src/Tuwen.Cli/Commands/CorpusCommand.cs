@@ -5,7 +5,7 @@ using Tuwen.Data;
 
 namespace Tuwen.Cli.Commands;
 
-/// <summary>`tuwen corpus emoji`: the default corpus emoji-zh, written as webdataset shards.</summary>
+/// <summary>`tuwen corpus emoji`: the default corpus emoji-zh, written as webdataset shards; `build` and `dedup`: web corpora.</summary>
 public static class CorpusCommand
 {
     public static Command Create()
@@ -27,6 +27,6 @@ public static class CorpusCommand
             Console.WriteLine($"wrote {result.TrainDir} and {result.ValidationDir}");
             return 0;
         });
-        return new Command("corpus", "Build and inspect image–text corpora") { emoji };
+        return new Command("corpus", "Build and inspect image–text corpora") { emoji, CorpusBuildCommand.CreateBuild(), CorpusBuildCommand.CreateDedup() };
     }
 }
