@@ -84,7 +84,7 @@ try
         Goal ≥ 250 images/s/core at {Size} px. The loopback server runs in the same process and shares the cores,
         so the end-to-end rows include the server's work too. {merge.Samples} samples written ({nearCopies} generated
         pictures fell within the perceptual-duplicate threshold of another and were dropped as such). Load average (1/5/15 min) before: {loadBefore},
-        after: {LoadAverage()} — above {cores}, other processes were taking cores from the bench.
+        after: {LoadAverage()} (a load above {cores} would mean other processes took cores from the bench).
 
         Command: `bench/corpus/run.sh {count} {width} {height}`
         """;
