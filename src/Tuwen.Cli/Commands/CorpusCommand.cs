@@ -27,6 +27,6 @@ public static class CorpusCommand
             Console.WriteLine($"wrote {result.TrainDir} and {result.ValidationDir}");
             return 0;
         });
-        return new Command("corpus", "Build and inspect image–text corpora") { emoji, CorpusBuildCommand.CreateBuild(), CorpusBuildCommand.CreateDedup() };
+        return new Command("corpus", "Build and inspect image–text corpora") { emoji, CorpusBuildCommand.CreateBuild(), CorpusBuildCommand.CreateDedup(), CorpusConvertCommand.Create() };
     }
 }
