@@ -33,17 +33,16 @@ public sealed record R2d2Options
 
     public static R2d2Options Parse(JsonObject o)
     {
-        foreach (var (key, _) in o)
-            if (!Known.Contains(key)) throw new TuwenException($"unknown r2d2 option '{key}' (known: {string.Join(", ", Known)})");
-        double Num(string k, double d) => o[k] is { } n ? Read<double>(k, n) : d;
-        int Int(string k, int d) => o[k] is { } n ? Read<int>(k, n) : d;
-        var mode = o["hard_negatives"] is { } h ? Read<string>("hard_negatives", h) : "hardest";
+        var read = new Objectives.ObjectiveOptions("r2d2", o, Known);
+        double Num(string k, double d) => read.Number(k, d);
+        int Int(string k, int d) => read.Int(k, d);
+        var mode = read.Text("hard_negatives") ?? "hardest";
         var r = new R2d2Options
         {
             CrossLayers = Int("cross_layers", 2), QueueSize = Int("queue_size", 1024), Momentum = Num("momentum", 0.995),
-            Alpha = Num("alpha", 0.6), TeacherTemperature = o["teacher_temperature"] is { } t ? Read<double>("teacher_temperature", t) : null,
+            Alpha = Num("alpha", 0.6), TeacherTemperature = read.Number("teacher_temperature"),
             QueueDecay = Num("queue_decay", 1.0), MaskRatio = Num("mask_ratio", 0.15), ItmWeight = Num("itm_weight", 1), FgdWeight = Num("fgd_weight", 1),
-            RerankK = Int("rerank_k", 16), Seed = (long)Num("seed", 1),
+            RerankK = Int("rerank_k", 16), Seed = read.Long("seed", 1),
             HardNegatives = mode switch
             {
                 "hardest" => HardNegativeMode.Hardest,
@@ -60,15 +59,5 @@ public sealed record R2d2Options
         if (r.TeacherTemperature is <= 0) throw new TuwenException($"r2d2 option teacher_temperature must be positive, got {r.TeacherTemperature}");
         if (r.ItmWeight < 0 || r.FgdWeight < 0) throw new TuwenException("r2d2 options itm_weight and fgd_weight must not be negative");
         return r;
-    }
-
-    /// <summary>Reads a value whether it came from JSON text or was built in code (JsonValue of an int, …).</summary>
-    private static T Read<T>(string key, JsonNode node)
-    {
-        try { return node.Deserialize<T>() ?? throw new JsonException(); }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or NotSupportedException)
-        {
-            throw new TuwenException($"r2d2 option {key} has the wrong type: {node.ToJsonString()}");
-        }
     }
 }

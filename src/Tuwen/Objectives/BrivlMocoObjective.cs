@@ -44,18 +44,8 @@ public sealed class BrivlMocoObjective : IObjective
     /// <summary>Reads the recipe's objective_options strictly: unknown names and non-numbers are errors.</summary>
     public static BrivlMocoObjective FromOptions(JsonObject options, DualEncoder model)
     {
-        foreach (var (name, _) in options)
-            if (!Known.Contains(name)) throw new TuwenException($"unknown brivl-moco option '{name}' (known: {string.Join(", ", Known)})");
-        double Number(string name, double fallback)
-        {
-            if (options[name] is not { } node) return fallback;
-            return node.GetValueKind() == System.Text.Json.JsonValueKind.Number
-                ? double.Parse(node.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture)
-                : throw new TuwenException($"brivl-moco option '{name}' must be a number, got {node.ToJsonString()}");
-        }
-        var queue = Number("queue_size", 4096);
-        if (queue != Math.Floor(queue) || queue > int.MaxValue) throw new TuwenException($"brivl-moco option 'queue_size' must be a whole number, got {queue}");
-        return new BrivlMocoObjective(model.Config, Number("momentum", 0.99), (int)queue, Number("temperature", 0.07));
+        var read = new ObjectiveOptions(ObjectiveName, options, Known);
+        return new BrivlMocoObjective(model.Config, read.Number("momentum", 0.99), read.Int("queue_size", 4096), read.Number("temperature", 0.07));
     }
 
     public string Name => ObjectiveName;

@@ -17,8 +17,7 @@ public sealed class FilipObjective : IObjective
 {
     public FilipObjective(JsonObject options)
     {
-        if (options.Count > 0)
-            throw new TuwenException($"objective 'filip' has no options (got: {string.Join(", ", options.Select(o => o.Key))})");
+        _ = new ObjectiveOptions("filip", options, []);
     }
 
     public string Name => "filip";

@@ -42,30 +42,11 @@ public sealed class LitObjective : IObjective
     /// LiT checkpoint can still be evaluated after its image checkpoint has moved.</summary>
     public static LitObjective FromOptions(JsonObject options)
     {
-        foreach (var key in options.Select(kv => kv.Key))
-            if (!KnownOptions.Contains(key))
-                throw new TuwenException($"lit: unknown option '{key}' (known: {string.Join(", ", KnownOptions)})");
-        var image = Text(options, "image_checkpoint")
+        var read = new ObjectiveOptions("lit", options, KnownOptions);
+        const string path = "a path (a checkpoint or run directory)";
+        var image = read.Text("image_checkpoint", path)
             ?? throw new TuwenException("lit: objective_options.image_checkpoint is required (the checkpoint or run directory whose image tower LiT starts from and locks)");
-        bool lockImage = true;
-        if (options["lock_image"] is { } node)
-        {
-            lockImage = node.GetValueKind() switch
-            {
-                JsonValueKind.True => true,
-                JsonValueKind.False => false,
-                _ => throw new TuwenException($"lit: lock_image must be true or false, not {node.ToJsonString()}"),
-            };
-        }
-        return new LitObjective(image, lockImage, Text(options, "text_checkpoint"));
-    }
-
-    private static string? Text(JsonObject options, string key)
-    {
-        if (options[key] is not { } node) return null;
-        if (node.GetValueKind() != JsonValueKind.String || string.IsNullOrWhiteSpace(node.GetValue<string>()))
-            throw new TuwenException($"lit: {key} must be a path (a checkpoint or run directory), not {node.ToJsonString()}");
-        return node.GetValue<string>();
+        return new LitObjective(image, read.Flag("lock_image", true), read.Text("text_checkpoint", path));
     }
 
     public IEnumerable<(string Name, Parameter Parameter)> TrainableParameters(DualEncoder model) =>

@@ -25,11 +25,9 @@ public sealed class ReducedTokenObjective : IObjective
 
     public ReducedTokenObjective(JsonObject options, DualEncoder model)
     {
-        var unknown = options.Select(o => o.Key).Where(k => !KnownOptions.Contains(k)).ToList();
-        if (unknown.Count > 0)
-            throw new TuwenException($"unknown option(s) for objective 'reduced-token': {string.Join(", ", unknown)} (known: {string.Join(", ", KnownOptions)})");
-        var tokens = IntOption(options, "tokens", DefaultTokens);
-        var groups = IntOption(options, "groups", DefaultGroups);
+        var read = new ObjectiveOptions("reduced-token", options, KnownOptions);
+        var tokens = read.Int("tokens", DefaultTokens);
+        var groups = read.Int("groups", DefaultGroups);
         reduction = new TokenReduction(model.Visual.TokenGrid, model.Config.EmbedDim, tokens, groups);
     }
 
@@ -59,20 +57,4 @@ public sealed class ReducedTokenObjective : IObjective
     public IPairScorer? Scorer(DualEncoder model) => new TokenWiseScorer(reduction);
 
     public void Dispose() => reduction.Dispose();
-
-    private static int IntOption(JsonObject options, string name, int fallback)
-    {
-        if (!options.TryGetPropertyValue(name, out var node) || node is null) return fallback;
-        try
-        {
-            // `--set objective_options.tokens=16` may arrive as a string.
-            if (node is JsonValue v && v.TryGetValue<string>(out var s))
-                return int.TryParse(s, out var parsed) ? parsed : throw new TuwenException($"objective option '{name}' must be an integer, got \"{s}\"");
-            return node.GetValue<int>();
-        }
-        catch (Exception e) when (e is FormatException or InvalidOperationException or JsonException)
-        {
-            throw new TuwenException($"objective option '{name}' must be an integer, got {node.ToJsonString()}");
-        }
-    }
 }
