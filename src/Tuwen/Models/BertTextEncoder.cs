@@ -84,14 +84,15 @@ public sealed class BertEncoder : nn.Module<Tensor, Tensor?, Tensor>
 /// <summary>Self-attention (separate query/key/value as HF) + feed-forward, each followed by add &amp; norm.</summary>
 public sealed class BertLayer : nn.Module<Tensor, Tensor?, Tensor>
 {
-    private readonly BertSelfAttention attention;
+    private readonly CrossEncoderAttention attention;
     private readonly AutocastLinear intermediate_dense;
     private readonly AutocastLinear output_dense;
     private readonly LayerNorm output_LayerNorm;
 
     public BertLayer(TextConfig c) : base(nameof(BertLayer))
     {
-        attention = new BertSelfAttention(c);
+        // Self-attention is cross-attention with the stream as its own memory (same HF parameter names).
+        attention = new CrossEncoderAttention(c.Width, c.Width, c.Heads);
         intermediate_dense = new AutocastLinear(c.Width, c.IntermediateSize);
         output_dense = new AutocastLinear(c.IntermediateSize, c.Width);
         output_LayerNorm = nn.LayerNorm(c.Width, eps: 1e-12);
@@ -101,38 +102,8 @@ public sealed class BertLayer : nn.Module<Tensor, Tensor?, Tensor>
     public override Tensor forward(Tensor x, Tensor? keyMask)
     {
         using var scope = NewDisposeScope();
-        var a = attention.forward(x, keyMask);
+        var a = attention.forward(x, x, keyMask);
         var h = nn.functional.gelu(intermediate_dense.forward(a));
         return output_LayerNorm.forward(Scalars.Add(a, output_dense.forward(h))).MoveToOuterDisposeScope();
-    }
-}
-
-public sealed class BertSelfAttention : nn.Module<Tensor, Tensor?, Tensor>
-{
-    private readonly AutocastLinear query;
-    private readonly AutocastLinear key;
-    private readonly AutocastLinear value;
-    private readonly AutocastLinear output_dense;
-    private readonly LayerNorm output_LayerNorm;
-    private readonly int heads;
-
-    public BertSelfAttention(TextConfig c) : base(nameof(BertSelfAttention))
-    {
-        heads = c.Heads;
-        query = new AutocastLinear(c.Width, c.Width);
-        key = new AutocastLinear(c.Width, c.Width);
-        value = new AutocastLinear(c.Width, c.Width);
-        output_dense = new AutocastLinear(c.Width, c.Width);
-        output_LayerNorm = nn.LayerNorm(c.Width, eps: 1e-12);
-        RegisterComponents();
-    }
-
-    public override Tensor forward(Tensor x, Tensor? keyMask)
-    {
-        using var scope = NewDisposeScope();
-        long b = x.shape[0], l = x.shape[1], w = x.shape[2];
-        Tensor Split(AutocastLinear p) => p.forward(x).view(b, l, heads, w / heads).transpose(1, 2);
-        var y = Autocast.Attention(Split(query), Split(key), Split(value), keyMask).transpose(1, 2).reshape(b, l, w);
-        return output_LayerNorm.forward(Scalars.Add(x, output_dense.forward(y))).MoveToOuterDisposeScope();
     }
 }

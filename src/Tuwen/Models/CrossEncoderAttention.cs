@@ -8,7 +8,8 @@ namespace Tuwen.Models;
 /// BERT-style multi-head attention followed by add &amp; norm, with queries from one sequence and keys/values from
 /// another that may be wider or narrower (BLIP's "med" cross-attention, which R2D2's cross encoders use: key and
 /// value project from the other modality's width). With the stream as its own memory it is self-attention.
-/// The product runs through <see cref="Autocast.Attention"/> (float32), the projections through Autocast.
+/// BERT's own self-attention (BertLayer) is this module with memory = stream. The product runs through
+/// <see cref="Autocast.Attention"/> (float32), the projections through Autocast.
 /// </summary>
 public sealed class CrossEncoderAttention : nn.Module<Tensor, Tensor, Tensor?, Tensor>
 {
