@@ -35,37 +35,42 @@ public sealed class ModelEvaluator(DualEncoder model, Func<string, long[]> encod
         return tensor(ids, [texts.Count, contextLength]);
     }
 
-    public Tensor EncodeImages(Tensor images)
+    /// <summary>
+    /// Runs <paramref name="run"/>(start, count) over [0, <paramref name="total"/>) in batches of <see cref="BatchSize"/>
+    /// without gradients and concatenates the results along dim 0; each batch's temporaries are freed as it ends.
+    /// The caller decides the precision (wrap the call in Autocast.Enable when wanted).
+    /// </summary>
+    public Tensor InBatches(long total, Func<long, long, Tensor> run)
     {
+        if (total < 1) throw new ArgumentOutOfRangeException(nameof(total), total, "nothing to run");
         using var _ = no_grad();
-        using var __ = Autocast.Enable(precision);
         var parts = new List<Tensor>();
-        for (long start = 0; start < images.shape[0]; start += batchSize)
+        for (long start = 0; start < total; start += batchSize)
         {
             using var scope = NewDisposeScope();
-            var chunk = images.narrow(0, start, Math.Min(batchSize, images.shape[0] - start));
-            parts.Add(nn.functional.normalize(model.EncodeImage(chunk), dim: -1).MoveToOuterDisposeScope());
+            parts.Add(run(start, Math.Min(batchSize, total - start)).MoveToOuterDisposeScope());
         }
+        if (parts.Count == 1) return parts[0];
         var all = cat(parts, 0);
         foreach (var p in parts) p.Dispose();
         return all;
     }
 
+    public Tensor EncodeImages(Tensor images)
+    {
+        using var _ = Autocast.Enable(precision);
+        return InBatches(images.shape[0], (start, n) => nn.functional.normalize(model.EncodeImage(images.narrow(0, start, n)), dim: -1));
+    }
+
     public Tensor EncodeTexts(IReadOnlyList<string> texts)
     {
-        using var _ = no_grad();
-        using var __ = Autocast.Enable(precision);
-        var parts = new List<Tensor>();
-        for (var start = 0; start < texts.Count; start += batchSize)
+        if (texts.Count == 0) return zeros(0, model.Config.EmbedDim);
+        using var _ = Autocast.Enable(precision);
+        return InBatches(texts.Count, (start, n) =>
         {
-            using var scope = NewDisposeScope();
-            var n = Math.Min(batchSize, texts.Count - start);
-            var t = TokenIds(texts.Skip(start).Take(n).ToList());
-            parts.Add(nn.functional.normalize(model.EncodeText(t), dim: -1).MoveToOuterDisposeScope());
-        }
-        var all = parts.Count == 0 ? zeros(0, model.Config.EmbedDim) : cat(parts, 0);
-        foreach (var p in parts) p.Dispose();
-        return all;
+            using var ids = TokenIds(texts.Skip((int)start).Take((int)n).ToList());
+            return nn.functional.normalize(model.EncodeText(ids), dim: -1);
+        });
     }
 
     public sealed record Features(Tensor Images, Tensor Texts) : IDisposable

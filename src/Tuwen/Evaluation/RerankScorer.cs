@@ -39,11 +39,11 @@ public sealed class RerankScorer(DualEncoder model, R2d2Heads heads, int k) : IP
         heads.eval();
         try
         {
-            var imageTokens = Chunked(set.Images.shape[0], evaluator.BatchSize, (s, n) => model.Visual.ForwardTokens(set.Images.narrow(0, s, n)));
+            var imageTokens = evaluator.InBatches(set.Images.shape[0], (s, n) => model.Visual.ForwardTokens(set.Images.narrow(0, s, n)));
             var ids = evaluator.TokenIds(set.Captions);
-            var textHidden = Chunked(ids.shape[0], evaluator.BatchSize, (s, n) => model.Text.ForwardTokens(ids.narrow(0, s, n)));
+            var textHidden = evaluator.InBatches(ids.shape[0], (s, n) => model.Text.ForwardTokens(ids.narrow(0, s, n)));
             var textMask = R2d2Heads.TextMask(ids);
-            Tensor Match(Tensor texts, Tensor images) => Chunked(texts.shape[0], evaluator.BatchSize, (s, n) =>
+            Tensor Match(Tensor texts, Tensor images) => evaluator.InBatches(texts.shape[0], (s, n) =>
             {
                 using var t = texts.narrow(0, s, n);
                 using var i = images.narrow(0, s, n);
@@ -109,18 +109,5 @@ public sealed class RerankScorer(DualEncoder model, R2d2Heads heads, int k) : IP
     {
         using var scope = NewDisposeScope();
         return Scalars.Range(rows).unsqueeze(1).expand(rows, repeat).reshape(-1).MoveToOuterDisposeScope();
-    }
-
-    private static Tensor Chunked(long count, int batchSize, Func<long, long, Tensor> run)
-    {
-        using var scope = NewDisposeScope();
-        var parts = new List<Tensor>();
-        for (long s = 0; s < count; s += batchSize)
-        {
-            using var inner = NewDisposeScope();
-            parts.Add(run(s, Math.Min(batchSize, count - s)).MoveToOuterDisposeScope());
-        }
-        if (parts.Count == 0) throw new TuwenException("re-ranking needs at least one image and one caption");
-        return cat(parts, 0).MoveToOuterDisposeScope();
     }
 }

@@ -66,45 +66,23 @@ public sealed class TokenWiseScorer(TokenReduction? reduction) : IPairScorer
     /// <summary>Normalised image tokens [N, n1, E] (reduced when the model has a reduction layer), in batches.</summary>
     public Tensor ImageTokens(ModelEvaluator evaluator, Tensor images)
     {
-        using var noGrad = no_grad();
         using var precision = Autocast.Enable(evaluator.Precision);
-        var parts = new List<Tensor>();
-        for (long start = 0; start < images.shape[0]; start += evaluator.BatchSize)
+        return evaluator.InBatches(images.shape[0], (start, n) =>
         {
-            using var scope = NewDisposeScope();
-            var chunk = images.narrow(0, start, Math.Min(evaluator.BatchSize, images.shape[0] - start));
-            var tokens = reduction is null
+            var chunk = images.narrow(0, start, n);
+            return reduction is null
                 ? nn.functional.normalize(evaluator.Model.EncodeImageTokens(chunk), dim: -1)
                 : ReducedTokenObjective.ImageTokens(evaluator.Model, reduction, chunk);
-            parts.Add(tokens.MoveToOuterDisposeScope());
-        }
-        return Concatenate(parts);
+        });
     }
 
     /// <summary>Normalised tokens [T, L, E] of every text position and the mask of real tokens, in batches.</summary>
     public static (Tensor Tokens, Tensor Mask) TextTokens(ModelEvaluator evaluator, IReadOnlyList<string> texts)
     {
         if (texts.Count == 0) throw new ArgumentException("no texts to score");
-        using var noGrad = no_grad();
         using var precision = Autocast.Enable(evaluator.Precision);
-        var tokens = new List<Tensor>();
-        var masks = new List<Tensor>();
-        for (var start = 0; start < texts.Count; start += evaluator.BatchSize)
-        {
-            using var scope = NewDisposeScope();
-            var ids = evaluator.TokenIds(texts.Skip(start).Take(Math.Min(evaluator.BatchSize, texts.Count - start)).ToList());
-            var (t, m) = FilipObjective.TextTokens(evaluator.Model, ids);
-            tokens.Add(t.MoveToOuterDisposeScope());
-            masks.Add(m.MoveToOuterDisposeScope());
-        }
-        return (Concatenate(tokens), Concatenate(masks));
-    }
-
-    private static Tensor Concatenate(List<Tensor> parts)
-    {
-        if (parts.Count == 1) return parts[0];
-        var all = cat(parts, 0);
-        foreach (var p in parts) p.Dispose();
-        return all;
+        using var ids = evaluator.TokenIds(texts);
+        var tokens = evaluator.InBatches(ids.shape[0], (start, n) => FilipObjective.TextTokens(evaluator.Model, ids.narrow(0, start, n)).Tokens);
+        return (tokens, ids.ne(Scalars.Zero));
     }
 }
