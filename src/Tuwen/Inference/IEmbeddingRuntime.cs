@@ -19,6 +19,9 @@ public interface IEmbeddingRuntime : IDisposable
     /// <summary>Token positions per text (the checkpoint's context length).</summary>
     int ContextLength { get; }
 
+    /// <summary>The tokenizer of the model's own vocab (texts → ids for <see cref="EmbedTexts"/>).</summary>
+    Text.BertTokenizer Tokenizer { get; }
+
     /// <summary>
     /// Normalised RGB images, row-major [batch, 3, ImageSize, ImageSize] → unnormalised features
     /// [batch, EmbedDim], row-major fp32.
