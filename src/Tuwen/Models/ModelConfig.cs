@@ -15,6 +15,8 @@ public sealed record VisionConfig
     public int Layers { get; init; } = 12;
     public int Heads { get; init; } = 12;
     public double MlpRatio { get; init; } = 4.0;
+    /// <summary>ViT MLP activation: "gelu" (erf) or "quick_gelu" (x·σ(1.702x), which OpenAI and Chinese-CLIP ViTs were trained with).</summary>
+    public string Activation { get; init; } = "gelu";
     /// <summary>Blocks per stage of hierarchical towers (Swin depths, ResNet layers, the BriVL CNN backbone).</summary>
     public int[] StageDepths { get; init; } = [];
     /// <summary>Attention heads per stage (Swin).</summary>
@@ -92,6 +94,7 @@ public sealed record ModelConfig
         {
             Check(Vision.ImageSize % Vision.PatchSize == 0, "vision.image_size must be a multiple of vision.patch_size");
             Check(Vision.Width % Vision.Heads == 0, "vision.width must be a multiple of vision.heads");
+            Check(Vision.Activation is "gelu" or "quick_gelu", $"vision.activation must be gelu or quick_gelu, not '{Vision.Activation}'");
         }
         Check(Text.Width % Text.Heads == 0, "text.width must be a multiple of text.heads");
         Check(Text.ContextLength >= 2 && Text.ContextLength <= Text.MaxPositions, "text.context_length must be in [2, max_positions]");

@@ -12,14 +12,14 @@ public sealed class PreNormBlock : nn.Module<Tensor, Tensor?, Tensor>
     private readonly LayerNorm ln_2;
     private readonly Mlp mlp;
 
-    public PreNormBlock(int width, int heads, int hidden, int depth) : base(nameof(PreNormBlock))
+    public PreNormBlock(int width, int heads, int hidden, int depth, bool quickGelu = false) : base(nameof(PreNormBlock))
     {
         // CLIP's init: residual branches scaled down with depth so the stream starts near identity.
         double attnStd = Math.Pow(width, -0.5), projStd = attnStd * Math.Pow(2 * depth, -0.5), fcStd = Math.Pow(2 * width, -0.5);
         ln_1 = nn.LayerNorm(width);
         attn = new SelfAttention(width, heads, attnStd, projStd);
         ln_2 = nn.LayerNorm(width);
-        mlp = new Mlp(width, hidden, fcStd, projStd);
+        mlp = new Mlp(width, hidden, fcStd, projStd, quickGelu);
         RegisterComponents();
     }
 
@@ -32,14 +32,17 @@ public sealed class PreNormBlock : nn.Module<Tensor, Tensor?, Tensor>
     }
 }
 
-/// <summary>Linear → GELU → Linear (c_fc / c_proj as in CLIP).</summary>
+/// <summary>Linear → GELU (or QuickGELU) → Linear (c_fc / c_proj as in CLIP).</summary>
 public sealed class Mlp : nn.Module<Tensor, Tensor>
 {
     private readonly AutocastLinear c_fc;
     private readonly AutocastLinear c_proj;
 
-    public Mlp(int width, int hidden, double fcStd, double projStd) : base(nameof(Mlp))
+    private readonly bool quickGelu;
+
+    public Mlp(int width, int hidden, double fcStd, double projStd, bool quickGelu = false) : base(nameof(Mlp))
     {
+        this.quickGelu = quickGelu;
         c_fc = new AutocastLinear(width, hidden, true, fcStd);
         c_proj = new AutocastLinear(hidden, width, true, projStd);
         RegisterComponents();
@@ -48,8 +51,17 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var h = c_fc.forward(x);
-        using var g = nn.functional.gelu(h);
+        using var g = quickGelu ? QuickGelu(h) : nn.functional.gelu(h);
         return c_proj.forward(g);
+    }
+
+    /// <summary>x·σ(1.702x): the sigmoid approximation of GELU that CLIP-family ViT weights were trained with.</summary>
+    public static Tensor QuickGelu(Tensor x)
+    {
+        using var k = 1.702.ToScalar();
+        using var kx = x.mul(k);
+        using var gate = kx.sigmoid_();
+        return x.mul(gate);
     }
 }
 
@@ -74,9 +86,9 @@ public sealed class PreNormTransformer : nn.Module<Tensor, Tensor?, Tensor>
 {
     private readonly ModuleList<PreNormBlock> resblocks = new();
 
-    public PreNormTransformer(int width, int layers, int heads, int hidden) : base(nameof(PreNormTransformer))
+    public PreNormTransformer(int width, int layers, int heads, int hidden, bool quickGelu = false) : base(nameof(PreNormTransformer))
     {
-        for (var i = 0; i < layers; i++) resblocks.Add(new PreNormBlock(width, heads, hidden, layers));
+        for (var i = 0; i < layers; i++) resblocks.Add(new PreNormBlock(width, heads, hidden, layers, quickGelu));
         RegisterComponents();
     }
 
@@ -113,7 +125,7 @@ public sealed class VisionTransformer : ImageTower
         class_embedding = nn.Parameter(randn(width) * scale);
         positional_embedding = nn.Parameter(randn(grid * grid + 1, width) * scale);
         ln_pre = nn.LayerNorm(width);
-        transformer = new PreNormTransformer(width, c.Layers, c.Heads, (int)(width * c.MlpRatio));
+        transformer = new PreNormTransformer(width, c.Layers, c.Heads, (int)(width * c.MlpRatio), c.Activation == "quick_gelu");
         ln_post = nn.LayerNorm(width);
         proj = nn.Parameter(randn(width, embedDim) * scale);
         RegisterComponents();
