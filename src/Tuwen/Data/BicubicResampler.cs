@@ -1,24 +1,30 @@
 using System.Buffers;
-using System.Numerics;
 
 namespace Tuwen.Data;
 
 /// <summary>
-/// Separable bicubic resampling (a = −0.5) whose kernel widens with the downscale factor, the way PIL's
-/// resize works. Chinese-CLIP and OpenAI CLIP preprocess with PIL bicubic, so matching it keeps pretrained
-/// weights seeing what they were trained on; Skia's cubic samplers do not widen the kernel and alias when
-/// shrinking photos by 2× or more.
+/// Separable bicubic resampling (a = −0.5) that reproduces PIL's 8-bit <c>Image.resize(BICUBIC)</c> bit for bit:
+/// the kernel widens with the downscale factor, the normalised taps become fixed-point integers with 22
+/// fractional bits (rounded half away from zero), the horizontal pass is stored as 8-bit (rounded, clipped to
+/// 0–255) before the vertical pass, and the vertical pass rounds to 8-bit again. Chinese-CLIP and OpenAI CLIP
+/// preprocess with PIL, so pretrained weights see exactly the pixels they were trained on (a float pipeline drifts
+/// by one level here and there, which moves embeddings by about 1e-2). ToTensor/Normalize then run in float32 as
+/// torchvision's do.
 /// </summary>
 internal static class BicubicResampler
 {
     private const double Support = 2.0;
+    /// <summary>PIL's PRECISION_BITS for 8-bit images (32 − 8 − 2).</summary>
+    private const int PrecisionBits = 22;
+    private const int Half = 1 << (PrecisionBits - 1);
 
     /// <summary>Source taps per output index along one axis: output i reads Count[i] pixels from First[i].</summary>
     internal sealed class Axis
     {
         public required int[] First { get; init; }
         public required int[] Count { get; init; }
-        public required float[] Weights { get; init; }
+        /// <summary>Fixed-point taps (value · 2^22), Stride per output index.</summary>
+        public required int[] Weights { get; init; }
         public required int Stride { get; init; }
 
         public int SourceStart => First.Length == 0 ? 0 : First.Min();
@@ -36,7 +42,7 @@ internal static class BicubicResampler
             var stride = (int)Math.Ceiling(support) * 2 + 1;
             var first = new int[outputCount];
             var count = new int[outputCount];
-            var weights = new float[outputCount * stride];
+            var weights = new int[outputCount * stride];
             Span<double> taps = stackalloc double[stride];
             for (var i = 0; i < outputCount; i++)
             {
@@ -46,16 +52,21 @@ internal static class BicubicResampler
                 var n = max - min;
                 var sum = 0.0;
                 for (var k = 0; k < n; k++) sum += taps[k] = Cubic((k + min - center + 0.5) / filterScale);
+                if (sum != 0) for (var k = 0; k < n; k++) taps[k] /= sum;
                 // Zero taps at the ends cost time for nothing; at scale 1 they reduce the kernel to one tap.
                 var lead = 0;
-                while (lead < n - 1 && taps[lead] == 0) lead++;
-                while (n > lead + 1 && taps[n - 1] == 0) n--;
+                while (lead < n - 1 && Fixed(taps[lead]) == 0) lead++;
+                while (n > lead + 1 && Fixed(taps[n - 1]) == 0) n--;
                 first[i] = regionStart + min + lead;
                 count[i] = n - lead;
-                for (var k = lead; k < n; k++) weights[i * stride + k - lead] = (float)(sum == 0 ? 0 : taps[k] / sum);
+                for (var k = lead; k < n; k++) weights[i * stride + k - lead] = Fixed(taps[k]);
             }
+            // At scale 1 the taps are exactly 1 and 0, so an unchanged axis is a plain copy, as PIL's skipped pass is.
             return new Axis { First = first, Count = count, Weights = weights, Stride = stride };
         }
+
+        /// <summary>PIL's normalize_coeffs_8bpc: round half away from zero to 22 fractional bits.</summary>
+        private static int Fixed(double tap) => (int)(tap < 0 ? -0.5 + tap * (1 << PrecisionBits) : 0.5 + tap * (1 << PrecisionBits));
 
         private static double Cubic(double x)
         {
@@ -67,10 +78,16 @@ internal static class BicubicResampler
         }
     }
 
+    /// <summary>PIL's clip8: the accumulated fixed-point sum (with its rounding half already added) to 0–255.</summary>
+    private static byte Clip8(int sum)
+    {
+        var v = sum >> PrecisionBits;
+        return (byte)(v < 0 ? 0 : v > 255 ? 255 : v);
+    }
+
     /// <summary>
-    /// Resamples opaque RGBA rows into planar CHW floats of horizontal.Count × vertical.Count, normalised per
-    /// channel as (v/255 − mean)/std after clipping to [0, 255] as PIL's 8-bit output would.
-    /// <paramref name="mirror"/> flips left–right.
+    /// Resamples opaque RGBA rows into planar CHW floats of horizontal.Count × vertical.Count, each 8-bit value v
+    /// normalised per channel as (v/255 − mean)/std in float32. <paramref name="mirror"/> flips left–right.
     /// </summary>
     public static unsafe void Resample(ReadOnlySpan<byte> rgba, int width, Axis horizontal, Axis vertical, bool mirror,
         ReadOnlySpan<float> mean, ReadOnlySpan<float> std, Span<float> destination)
@@ -81,37 +98,38 @@ internal static class BicubicResampler
         var rowStart = vertical.SourceStart;
         var rows = vertical.SourceEnd - rowStart;
         var plane = rows * outWidth;
-        var intermediate = ArrayPool<float>.Shared.Rent(3 * plane);
+        // Every 8-bit level maps to one float per channel: the lookup is exactly torchvision's ToTensor + Normalize.
+        Span<float> levels = stackalloc float[3 * 256];
+        for (var c = 0; c < 3; c++)
+            for (var v = 0; v < 256; v++) levels[c * 256 + v] = (v / 255f - mean[c]) / std[c];
+        var intermediate = ArrayPool<byte>.Shared.Rent(3 * plane);
         try
         {
             fixed (byte* source = rgba)
-            fixed (float* planes = intermediate)
+            fixed (byte* planes = intermediate)
+            fixed (float* lookup = levels)
             {
                 ResampleRows(source, width, rowStart, rows, horizontal, mirror, planes, plane);
                 fixed (float* target = destination)
                 {
                     for (var channel = 0; channel < 3; channel++)
-                    {
-                        var multiply = 1f / (255f * std[channel]);
-                        var add = -mean[channel] / std[channel];
                         ResampleColumns(planes + channel * plane, outWidth, rowStart, vertical,
-                            target + channel * outWidth * outHeight, multiply, add);
-                    }
+                            target + channel * outWidth * outHeight, lookup + channel * 256);
                 }
             }
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(intermediate);
+            ArrayPool<byte>.Shared.Return(intermediate);
         }
     }
 
-    private static unsafe void ResampleRows(byte* source, int width, int rowStart, int rows, Axis horizontal, bool mirror, float* planes, int plane)
+    private static unsafe void ResampleRows(byte* source, int width, int rowStart, int rows, Axis horizontal, bool mirror, byte* planes, int plane)
     {
         var outWidth = horizontal.First.Length;
         fixed (int* first = horizontal.First)
         fixed (int* count = horizontal.Count)
-        fixed (float* weights = horizontal.Weights)
+        fixed (int* weights = horizontal.Weights)
         {
             for (var r = 0; r < rows; r++)
             {
@@ -123,7 +141,7 @@ internal static class BicubicResampler
                 {
                     var pixel = row + first[i] * 4;
                     var w = weights + i * horizontal.Stride;
-                    float sumR = 0, sumG = 0, sumB = 0;
+                    int sumR = Half, sumG = Half, sumB = Half;
                     for (var k = 0; k < count[i]; k++, pixel += 4)
                     {
                         sumR += w[k] * pixel[0];
@@ -131,43 +149,30 @@ internal static class BicubicResampler
                         sumB += w[k] * pixel[2];
                     }
                     var o = mirror ? outWidth - 1 - i : i;
-                    // PIL stores the horizontal pass as 8-bit, clipping the cubic overshoot at edges; without
-                    // this clip results drift up to 6 levels from PIL's there, with it they stay within 1.
-                    red[o] = Math.Clamp(sumR, 0f, 255f);
-                    green[o] = Math.Clamp(sumG, 0f, 255f);
-                    blue[o] = Math.Clamp(sumB, 0f, 255f);
+                    red[o] = Clip8(sumR);
+                    green[o] = Clip8(sumG);
+                    blue[o] = Clip8(sumB);
                 }
             }
         }
     }
 
-    private static unsafe void ResampleColumns(float* plane, int outWidth, int rowStart, Axis vertical, float* target, float multiply, float add)
+    private static unsafe void ResampleColumns(byte* plane, int outWidth, int rowStart, Axis vertical, float* target, float* lookup)
     {
-        var width = Vector<float>.Count;
-        var zero = Vector<float>.Zero;
-        var max = new Vector<float>(255f);
-        var multiplyVector = new Vector<float>(multiply);
-        var addVector = new Vector<float>(add);
-        for (var y = 0; y < vertical.First.Length; y++)
+        fixed (int* weights = vertical.Weights)
         {
-            var firstRow = plane + (vertical.First[y] - rowStart) * outWidth;
-            var taps = vertical.Count[y];
-            var weightOffset = y * vertical.Stride;
-            var output = target + y * outWidth;
-            var x = 0;
-            for (; x <= outWidth - width; x += width)
+            for (var y = 0; y < vertical.First.Length; y++)
             {
-                var sum = Vector<float>.Zero;
-                for (var k = 0; k < taps; k++)
-                    sum += Vector.Load(firstRow + k * outWidth + x) * vertical.Weights[weightOffset + k];
-                sum = Vector.Min(Vector.Max(sum, zero), max);
-                (sum * multiplyVector + addVector).Store(output + x);
-            }
-            for (; x < outWidth; x++)
-            {
-                var sum = 0f;
-                for (var k = 0; k < taps; k++) sum += firstRow[k * outWidth + x] * vertical.Weights[weightOffset + k];
-                output[x] = Math.Clamp(sum, 0f, 255f) * multiply + add;
+                var firstRow = plane + (vertical.First[y] - rowStart) * outWidth;
+                var taps = vertical.Count[y];
+                var w = weights + y * vertical.Stride;
+                var output = target + y * outWidth;
+                for (var x = 0; x < outWidth; x++)
+                {
+                    var sum = Half;
+                    for (var k = 0; k < taps; k++) sum += firstRow[k * outWidth + x] * w[k];
+                    output[x] = lookup[Clip8(sum)];
+                }
             }
         }
     }
