@@ -21,7 +21,10 @@ Outputs (tests/Tuwen.Tests/Interop/Fixtures/parity/):
   hf-vit-b-16/            the ViT-B/16 pair in Hugging Face ChineseCLIPModel layout (config.json, model.safetensors, vocab.txt)
   img*.png                the input images (lossless)
   tokenizer.json          cn_clip.clip.tokenize(context 52) ids of a few texts with the real vocab
+  fullsize-shapes.json.gz names and shapes of the five FULL-SIZE released state_dicts (built with initialisation
+                          switched off, so no weights are computed), for the config-inference and key-coverage tests
 """
+import gzip
 import json
 import os
 import struct
@@ -171,6 +174,45 @@ def hf_config(args):
     }
 
 
+RELEASED = {
+    "vit-b-16": ("ViT-B-16", "RoBERTa-wwm-ext-base-chinese"),
+    "vit-l-14": ("ViT-L-14", "RoBERTa-wwm-ext-base-chinese"),
+    "vit-l-14-336": ("ViT-L-14-336", "RoBERTa-wwm-ext-base-chinese"),
+    "vit-h-14": ("ViT-H-14", "RoBERTa-wwm-ext-large-chinese"),
+    "rn50": ("RN50", "RBT3-chinese"),
+}
+
+
+def fullsize_shapes():
+    """State_dict names and shapes of the released architectures, from cn_clip's own model_configs."""
+    configs = "/work/cnclip-src/cn_clip/clip/model_configs"
+    skipped = {}
+    # Shapes are all we need: make parameter initialisation free (uninitialised memory, never read).
+    for name in ["normal_", "zeros_", "ones_", "uniform_", "xavier_uniform_", "constant_", "kaiming_uniform_"]:
+        skipped[name] = getattr(torch.nn.init, name)
+        setattr(torch.nn.init, name, lambda t, *a, **k: t)
+    randn = torch.randn
+    torch.randn = lambda *a, **k: torch.empty(*a, **{x: y for x, y in k.items() if x != "generator"})
+    try:
+        result = {}
+        for name, (vision, text) in RELEASED.items():
+            args = {}
+            for f in (vision, text):
+                with open(os.path.join(configs, f + ".json")) as fh:
+                    args.update(json.load(fh))
+            if isinstance(args["vision_layers"], str):
+                args["vision_layers"] = json.loads(args["vision_layers"])
+            with torch.no_grad():
+                model = CLIP(**args)
+            result[name] = {k: list(v.shape) for k, v in model.state_dict().items()}
+            del model
+        return result
+    finally:
+        for name, f in skipped.items():
+            setattr(torch.nn.init, name, f)
+        torch.randn = randn
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     images = make_images()
@@ -204,6 +246,8 @@ def main():
     ids = tokenize(TEXTS, context_length=52)
     with open(os.path.join(OUT, "tokenizer.json"), "w", encoding="utf-8") as f:
         json.dump({"context_length": 52, "texts": TEXTS, "ids": ids.tolist()}, f, ensure_ascii=False)
+    with gzip.GzipFile(os.path.join(OUT, "fullsize-shapes.json.gz"), "wb", mtime=0) as f:
+        f.write(json.dumps(fullsize_shapes(), separators=(",", ":")).encode())
     total = sum(os.path.getsize(os.path.join(d, n)) for d, _, ns in os.walk(OUT) for n in ns)
     print(f"fixtures: {total / 1024:.0f} KiB in {OUT}")
 
