@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics;
 
 namespace Tuwen.Data;
 
@@ -98,33 +99,29 @@ internal static class BicubicResampler
         var rowStart = vertical.SourceStart;
         var rows = vertical.SourceEnd - rowStart;
         var plane = rows * outWidth;
-        // Every 8-bit level maps to one float per channel: the lookup is exactly torchvision's ToTensor + Normalize.
-        Span<float> levels = stackalloc float[3 * 256];
-        for (var c = 0; c < 3; c++)
-            for (var v = 0; v < 256; v++) levels[c * 256 + v] = (v / 255f - mean[c]) / std[c];
-        var intermediate = ArrayPool<byte>.Shared.Rent(3 * plane);
+        // The horizontal pass's 8-bit results are kept as ints so the vertical pass loads them straight into vectors.
+        var intermediate = ArrayPool<int>.Shared.Rent(3 * plane);
         try
         {
             fixed (byte* source = rgba)
-            fixed (byte* planes = intermediate)
-            fixed (float* lookup = levels)
+            fixed (int* planes = intermediate)
             {
                 ResampleRows(source, width, rowStart, rows, horizontal, mirror, planes, plane);
                 fixed (float* target = destination)
                 {
                     for (var channel = 0; channel < 3; channel++)
                         ResampleColumns(planes + channel * plane, outWidth, rowStart, vertical,
-                            target + channel * outWidth * outHeight, lookup + channel * 256);
+                            target + channel * outWidth * outHeight, mean[channel], std[channel]);
                 }
             }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(intermediate);
+            ArrayPool<int>.Shared.Return(intermediate);
         }
     }
 
-    private static unsafe void ResampleRows(byte* source, int width, int rowStart, int rows, Axis horizontal, bool mirror, byte* planes, int plane)
+    private static unsafe void ResampleRows(byte* source, int width, int rowStart, int rows, Axis horizontal, bool mirror, int* planes, int plane)
     {
         var outWidth = horizontal.First.Length;
         fixed (int* first = horizontal.First)
@@ -157,8 +154,16 @@ internal static class BicubicResampler
         }
     }
 
-    private static unsafe void ResampleColumns(byte* plane, int outWidth, int rowStart, Axis vertical, float* target, float* lookup)
+    private static unsafe void ResampleColumns(int* plane, int outWidth, int rowStart, Axis vertical, float* target, float mean, float std)
     {
+        var lanes = Vector<int>.Count;
+        var half = new Vector<int>(Half);
+        var zero = Vector<int>.Zero;
+        var max = new Vector<int>(255);
+        // (v/255 − mean)/std in float32, in the order torchvision's ToTensor then Normalize compute it.
+        var scale = new Vector<float>(255f);
+        var meanVector = new Vector<float>(mean);
+        var stdVector = new Vector<float>(std);
         fixed (int* weights = vertical.Weights)
         {
             for (var y = 0; y < vertical.First.Length; y++)
@@ -167,11 +172,19 @@ internal static class BicubicResampler
                 var taps = vertical.Count[y];
                 var w = weights + y * vertical.Stride;
                 var output = target + y * outWidth;
-                for (var x = 0; x < outWidth; x++)
+                var x = 0;
+                for (; x <= outWidth - lanes; x += lanes)
+                {
+                    var sum = half;
+                    for (var k = 0; k < taps; k++) sum += Vector.Load(firstRow + k * outWidth + x) * w[k];
+                    var level = Vector.Min(Vector.Max(Vector.ShiftRightArithmetic(sum, PrecisionBits), zero), max);
+                    ((Vector.ConvertToSingle(level) / scale - meanVector) / stdVector).Store(output + x);
+                }
+                for (; x < outWidth; x++)
                 {
                     var sum = Half;
                     for (var k = 0; k < taps; k++) sum += firstRow[k * outWidth + x] * w[k];
-                    output[x] = lookup[Clip8(sum)];
+                    output[x] = (Clip8(sum) / 255f - mean) / std;
                 }
             }
         }
