@@ -103,7 +103,7 @@ public static partial class ChineseClipCheckpointConfig
     static int Heads(int width, int headWidth, string tower, string source)
     {
         if (headWidth < 1 || width % headWidth != 0)
-            throw new TuwenException($"{source}: {tower} width {width} is not a multiple of head width {headWidth} (set the {tower} head width explicitly)");
+            throw new TuwenException($"{source}: {tower} width {width} is not a multiple of head width {headWidth} (pass --{tower}-head-width: Chinese-CLIP uses 64, 80 for ViT-H)");
         return width / headWidth;
     }
 

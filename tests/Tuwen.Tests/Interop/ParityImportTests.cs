@@ -76,6 +76,21 @@ public class ParityImportTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void HeadWidthThatDoesNotDivideAndVocabOfTheWrongSizeAreClearErrors()
+    {
+        // The tiny fixtures have head width 8, so Chinese-CLIP's default of 64 cannot split a 16-wide tower.
+        var r = CliRunner.Run("checkpoint", "import", "--from", "cnclip", "--input", ParityFixtures.Path("vit-b-16.pt"),
+            "--vocab", ParityFixtures.Path("hf-vit-b-16/vocab.txt"), "--out", Path.Combine(_dir, "h"));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("vision width 16 is not a multiple of head width 64 (pass --vision-head-width", r.Err);
+        r = CliRunner.Run("checkpoint", "import", "--from", "cnclip", "--input", ParityFixtures.Path("vit-b-16.pt"), "--vocab", SharedData.Path("chinese-clip", "vocab.txt"),
+            "--vision-head-width", "8", "--text-head-width", "8", "--out", Path.Combine(_dir, "v"));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("has 21128 tokens but the checkpoint's word embeddings have 300 rows", r.Err);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "v")));
+    }
+
+    [Fact]
     public void NonCheckpointFileIsAClearError()
     {
         var bogus = Path.Combine(_dir, "notes.pt");
