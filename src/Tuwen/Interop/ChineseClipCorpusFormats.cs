@@ -1,0 +1,88 @@
+using Tuwen.Data;
+
+namespace Tuwen.Interop;
+
+/// <summary>
+/// Chinese-CLIP's two dataset forms as <see cref="CorpusFormat"/>s. Both carry many-to-many text→image links
+/// (a text naming several images; an image named by several texts) through the ids kept in sample metadata.
+/// Neither a Tuwen sample nor LMDB pairs can hold a text that names no image, and samples need a caption, so
+/// unlabeled texts and images no text names are counted and skipped.
+/// </summary>
+public static class ChineseClipCorpusFormats
+{
+    public static readonly CorpusFormat TsvJsonl = new(
+        "cnclip",
+        "Chinese-CLIP {split}_imgs.tsv + {split}_texts.jsonl",
+        (dir, o) => new TsvReader(dir, o.Split),
+        (dir, o) => new TsvWriter(dir, o.Split));
+
+    public static readonly CorpusFormat Lmdb = new(
+        "cnclip-lmdb",
+        "Chinese-CLIP LMDB: lmdb/{split}/imgs + lmdb/{split}/pairs",
+        (dir, o) => new LmdbReader(dir, o.Split),
+        (dir, o) => new LmdbWriter(dir, o.Split));
+
+    static string SkippedSummary(ChineseClipReadCounts c) =>
+        $"read {c.Images} images and {c.Texts} texts ({c.UnlabeledTexts} without images, {c.ImagesWithoutText} images without texts skipped)";
+
+    sealed class TsvReader(string directory, string split) : ICorpusFormatReader
+    {
+        readonly ChineseClipReadCounts _counts = new();
+
+        public long? Total { get; } = CountLines(ChineseClipDataset.ImagesPath(directory, split));
+
+        public IEnumerable<Sample> Read() => ChineseClipDataset.ReadSamples(directory, split, _counts);
+
+        public string Summary => SkippedSummary(_counts);
+
+        // One cheap pass over the bytes; the TSV is streamed again when read.
+        static long? CountLines(string path)
+        {
+            if (!File.Exists(path)) throw new TuwenException($"Chinese-CLIP dataset file not found: {path}");
+            using var stream = File.OpenRead(path);
+            var buffer = new byte[1 << 16];
+            long lines = 0;
+            int n;
+            while ((n = stream.Read(buffer)) > 0) lines += buffer.AsSpan(0, n).Count((byte)'\n');
+            return lines;
+        }
+    }
+
+    sealed class TsvWriter(string directory, string split) : ICorpusFormatWriter
+    {
+        readonly ChineseClipWriter _writer = new(directory, split);
+
+        public void Write(Sample sample) => _writer.Write(sample);
+
+        public void Complete() => _writer.Dispose();
+
+        public void Dispose() => _writer.Dispose();
+
+        public string Summary => $"wrote {_writer.Images} images to {_writer.ImagesPath} and {_writer.Texts} texts to {_writer.TextsPath}";
+    }
+
+    sealed class LmdbReader(string directory, string split) : ICorpusFormatReader
+    {
+        readonly ChineseClipLmdbReader _reader = new(directory, split);
+        readonly ChineseClipReadCounts _counts = new();
+
+        public long? Total => _reader.ImageCount;
+
+        public IEnumerable<Sample> Read() => _reader.ReadSamples(_counts);
+
+        public string Summary => $"read {_counts.Images} images and {_counts.Texts} texts from LMDB ({_counts.ImagesWithoutText} images without texts skipped)";
+    }
+
+    sealed class LmdbWriter(string directory, string split) : ICorpusFormatWriter
+    {
+        readonly ChineseClipLmdbWriter _writer = new(directory, split);
+
+        public void Write(Sample sample) => _writer.Write(sample);
+
+        public void Complete() => _writer.Complete();
+
+        public void Dispose() => _writer.Dispose();
+
+        public string Summary => $"wrote {_writer.Images} images and {_writer.Pairs} text–image pairs to {_writer.SplitPath}";
+    }
+}
