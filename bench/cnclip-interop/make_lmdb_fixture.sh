@@ -7,8 +7,8 @@
 #
 #   bench/cnclip-interop/make_lmdb_fixture.sh
 #
-# Writes tests/Tuwen.Tests/Interop/Fixtures/formats/cnclip/: valid_imgs.tsv, valid_texts.jsonl and
-# lmdb/valid/{imgs,pairs}/data.mdb (compacted copies; lock files are not kept — Chinese-CLIP and Tuwen
+# Writes tests/Tuwen.Tests/Interop/Fixtures/formats/cnclip/: {valid,many}_imgs.tsv, {valid,many}_texts.jsonl and
+# lmdb/{valid,many}/{imgs,pairs}/data.mdb (compacted copies; lock files are not kept — Chinese-CLIP and Tuwen
 # both open these read-only without locking).
 set -euo pipefail
 
@@ -54,24 +54,41 @@ texts = [
 with open(f"{work}/valid_texts.jsonl", "w", encoding="utf-8") as jsonl:
     for t in texts:
         jsonl.write(json.dumps(t, ensure_ascii=False) + "\n")
+
+# Split "many": enough pairs and images that LMDB needs branch pages (a B-tree of depth 2), still tiny images.
+import random
+random.seed(6)
+with open(f"{work}/many_imgs.tsv", "w", encoding="utf-8") as tsv:
+    for i in range(60):
+        img = Image.new("RGB", (4, 4), (i * 4, 255 - i * 4, (i * 37) % 256))
+        buf = io.BytesIO()
+        img.save(buf, format="PNG")
+        tsv.write(f"{i}\t{base64.b64encode(buf.getvalue()).decode('ascii')}\n")
+with open(f"{work}/many_texts.jsonl", "w", encoding="utf-8") as jsonl:
+    for t in range(500):
+        ids = random.sample(range(60), random.choice([1, 1, 2]))
+        jsonl.write(json.dumps({"text_id": t, "text": f"第{t}条", "image_ids": ids}, ensure_ascii=False) + "\n")
 EOF
 
 # Debian has no tqdm; the build script only uses it as a progress wrapper, so a pass-through stands in.
 mkdir -p "$work/stub"
 printf 'def tqdm(iterable, *args, **kwargs):\n    return iterable\n' > "$work/stub/tqdm.py"
 (cd "$cnclip" && PYTHONPATH="$cnclip:$work/stub" "$python" cn_clip/preprocess/build_lmdb_dataset.py \
-    --data_dir "$work" --splits valid)
+    --data_dir "$work" --splits valid,many)
 
 rm -rf "$out"
-mkdir -p "$out/lmdb/valid/imgs" "$out/lmdb/valid/pairs"
-cp "$work/valid_imgs.tsv" "$work/valid_texts.jsonl" "$out/"
+mkdir -p "$out"
+cp "$work/valid_imgs.tsv" "$work/valid_texts.jsonl" "$work/many_imgs.tsv" "$work/many_texts.jsonl" "$out/"
 # The build script maps 1 TiB; a compacting copy keeps only the pages in use.
-"$python" - "$work/lmdb/valid" "$out/lmdb/valid" <<'EOF'
-import sys, lmdb
+"$python" - "$work/lmdb" "$out/lmdb" <<'EOF'
+import os, sys, lmdb
 src, dst = sys.argv[1], sys.argv[2]
-for name in ("imgs", "pairs"):
-    env = lmdb.open(f"{src}/{name}", readonly=True, lock=False)
-    env.copy(f"{dst}/{name}", compact=True)
-    env.close()
+for split in ("valid", "many"):
+    for name in ("imgs", "pairs"):
+        os.makedirs(f"{dst}/{split}/{name}")
+        env = lmdb.open(f"{src}/{split}/{name}", readonly=True, lock=False)
+        env.copy(f"{dst}/{split}/{name}", compact=True)
+        print(split, name, env.stat())
+        env.close()
 EOF
 du -ab "$out"

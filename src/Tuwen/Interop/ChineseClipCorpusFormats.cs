@@ -29,16 +29,17 @@ public static class ChineseClipCorpusFormats
     {
         readonly ChineseClipReadCounts _counts = new();
 
-        public long? Total { get; } = CountLines(ChineseClipDataset.ImagesPath(directory, split));
+        public long? Total { get; } = CountLines(ChineseClipDataset.TextsPath(directory, split), ChineseClipDataset.ImagesPath(directory, split));
 
         public IEnumerable<Sample> Read() => ChineseClipDataset.ReadSamples(directory, split, _counts);
 
         public string Summary => SkippedSummary(_counts);
 
         // One cheap pass over the bytes; the TSV is streamed again when read.
-        static long? CountLines(string path)
+        static long? CountLines(string textsPath, string path)
         {
-            if (!File.Exists(path)) throw new TuwenException($"Chinese-CLIP dataset file not found: {path}");
+            foreach (var required in new[] { textsPath, path })
+                if (!File.Exists(required)) throw new TuwenException($"Chinese-CLIP dataset file not found: {required}");
             using var stream = File.OpenRead(path);
             var buffer = new byte[1 << 16];
             long lines = 0;

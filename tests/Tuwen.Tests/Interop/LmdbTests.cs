@@ -46,6 +46,58 @@ public sealed class LmdbTests : IDisposable
     }
 
     [Fact]
+    public void ReadsAnUpstreamLmdbWithBranchPages()
+    {
+        // The "many" split: 685 pairs over 60 images, so both databases have depth 2 (python-lmdb's stat says so).
+        var pairs = new ChineseClipLmdbReader(LmdbFixture.Directory, "many").ReadPairs();
+        // The build script's order: JSONL lines, then each line's image_ids.
+        var expected = ChineseClipDataset.ReadTexts(ChineseClipDataset.TextsPath(LmdbFixture.Directory, "many"))
+            .SelectMany(t => t.ImageIds.Select(id => (id, t.TextId, t.Text))).ToArray();
+        Assert.Equal(685, expected.Length);
+        Assert.Equal(expected, pairs.Select(p => (p.ImageId, p.TextId, p.Text)).ToArray());
+
+        var fromLmdb = new ChineseClipLmdbReader(LmdbFixture.Directory, "many").ReadSamples().ToDictionary(s => s.Key);
+        var fromTsv = ChineseClipDataset.ReadSamples(LmdbFixture.Directory, "many").ToList();
+        Assert.Equal(fromTsv.Count, fromLmdb.Count);
+        foreach (var sample in fromTsv)
+        {
+            Assert.Equal(sample.Image, fromLmdb[sample.Key].Image);
+            Assert.Equal(sample.Captions.Order(), fromLmdb[sample.Key].Captions.Order());
+        }
+    }
+
+    [Fact]
+    public void WrittenMultiLevelTreeReadsBackWithOverflowValues()
+    {
+        // 12,000 keys and values up to 9 KB: three levels, inline and overflow values, keys that are prefixes of others.
+        var random = new Random(6);
+        var entries = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
+        for (int i = 0; i < 12000; i++)
+            entries[i.ToString()] = RandomBytes(random, i % 50 == 0 ? random.Next(2100, 9000) : random.Next(0, 120));
+        using (var writer = new LmdbDataFileWriter(Dir("tree")))
+        {
+            foreach (var (k, v) in entries.Reverse()) writer.Put(Encoding.UTF8.GetBytes(k), v);
+            writer.Complete();
+        }
+        using var db = LmdbDataFile.Open(Dir("tree"));
+        Assert.Equal(12000, db.Entries);
+        var all = db.ReadAll().ToList();
+        Assert.Equal(entries.Keys, all.Select(e => Encoding.UTF8.GetString(e.Key)));
+        Assert.All(all, e => Assert.Equal(entries[Encoding.UTF8.GetString(e.Key)], e.Value));
+        foreach (var key in new[] { "0", "1", "10", "100", "1000", "11999", "5050", "9999" })
+            Assert.Equal(entries[key], db.Get(Encoding.UTF8.GetBytes(key)));
+        Assert.Null(db.Get("12000"u8));
+        Assert.Null(db.Get("/"u8));
+    }
+
+    static byte[] RandomBytes(Random random, int length)
+    {
+        var bytes = new byte[length];
+        random.NextBytes(bytes);
+        return bytes;
+    }
+
+    [Fact]
     public void PairPicklesAreByteIdenticalToPythons()
     {
         // The fixture's values were written by Python's pickle.dumps; ours must be the same bytes.
@@ -58,13 +110,17 @@ public sealed class LmdbTests : IDisposable
         }
     }
 
-    [Fact]
-    public void BuildFromTsvJsonlMatchesTheUpstreamDatabases()
+    [Theory]
+    [InlineData("valid", 5, 7)]
+    [InlineData("many", 60, 685)]
+    public void BuildFromTsvJsonlMatchesTheUpstreamDatabases(string split, long images, long pairs)
     {
-        var (images, pairs) = ChineseClipLmdbWriter.Build(LmdbFixture.Directory, LmdbFixture.Split, Dir("out"));
-        Assert.Equal((5, 7), (images, pairs));
+        Assert.Equal((images, pairs), ChineseClipLmdbWriter.Build(LmdbFixture.Directory, split, Dir("out")));
         foreach (var name in new[] { "imgs", "pairs" })
-            Assert.Equal(Entries(FixtureDb(name)), Entries(Path.Combine(ChineseClipLmdbStore.SplitPath(Dir("out"), LmdbFixture.Split), name)));
+        {
+            var upstream = Entries(Path.Combine(LmdbFixture.Directory, "lmdb", split, name));
+            Assert.Equal(upstream, Entries(Path.Combine(ChineseClipLmdbStore.SplitPath(Dir("out"), split), name)));
+        }
     }
 
     [Fact]
@@ -85,6 +141,17 @@ public sealed class LmdbTests : IDisposable
         Assert.Contains("posix.system", e.Message);
         Assert.Contains("could run code", e.Message);
         Assert.Contains("key \"3\"", e.Message);
+    }
+
+    [Fact]
+    public void PairsAcceptNoGlobalsEvenTheOnesCheckpointsMayUse()
+    {
+        // collections.OrderedDict() is allowed in a torch checkpoint, but a pairs value never names a class.
+        byte[] pickle = [0x80, 0x02, .. "ccollections\nOrderedDict\n)R."u8];
+        Assert.IsType<Dictionary<object, object?>>(RestrictedUnpickler.Load(pickle, "checkpoint"));
+        var e = Assert.Throws<TuwenException>(() => ChineseClipLmdbPair.FromPickle(pickle, "pairs key \"0\""));
+        Assert.Contains("collections.OrderedDict", e.Message);
+        Assert.Contains("only plain values", e.Message);
     }
 
     [Fact]
