@@ -37,7 +37,8 @@ public static class CorpusConvertCommand
     {
         var total = reader.Total;
         using var samples = reader.Read().GetEnumerator();
-        // Readers check their whole input before the first sample, so a broken input fails before anything is written.
+        // Readers check ids, counts and links before their first sample, so most broken inputs fail before the writer
+        // exists; a corrupt image met later fails the writer, which then removes what it can (LMDB, img2dataset).
         bool any = samples.MoveNext();
         using var writer = createWriter();
         long written = ProgressView.Run("converting", report =>

@@ -8,9 +8,10 @@ namespace Tuwen.Interop;
 /// <summary>
 /// Reads Chinese-CLIP's LMDB form of a split (see <see cref="ChineseClipLmdbStore"/>) as Tuwen samples — the same
 /// samples <see cref="ChineseClipDataset.ReadSamples"/> yields for the TSV/JSONL form: one per image that a pair
-/// names, keyed <c>cnclip-{image_id}</c>, captions and text ids from its pairs. Everything is checked before the
-/// first sample is handed on (counts against num_samples / num_images, every pair's image present), so a
-/// converter never leaves half a dataset behind for a broken input. Images are yielded in LMDB key order.
+/// names, keyed <c>cnclip-{image_id}</c>, captions and text ids from its pairs. The structure is checked before the
+/// first sample is handed on (counts against num_samples / num_images, every pair unpickled and its image
+/// present), so a converter fails on a broken input before writing; only an image whose base64 is corrupt is
+/// found when it is reached. Images are yielded in LMDB key order.
 /// </summary>
 public sealed class ChineseClipLmdbReader
 {
@@ -39,23 +40,19 @@ public sealed class ChineseClipLmdbReader
     {
         using var file = LmdbDataFile.Open(_pairsPath);
         long count = CountValue(file, _pairsPath, ChineseClipLmdbStore.PairCountKey);
-        var values = new Dictionary<string, byte[]>();
+        if (file.Entries - 1 != count)
+            throw new TuwenException($"{_pairsPath} is incomplete: {ChineseClipLmdbStore.PairCountKey} says {count} pairs but it holds {file.Entries - 1}");
+        // Walked in key order ("0", "1", "10", …) and placed by index, so only the parsed pairs are held.
+        var pairs = new ChineseClipLmdbPair?[count];
         foreach (var (k, value) in file.ReadAll())
         {
             var key = Encoding.UTF8.GetString(k);
-            if (key != ChineseClipLmdbStore.PairCountKey) values[key] = value;
+            if (key == ChineseClipLmdbStore.PairCountKey) continue;
+            if (!long.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out long index) || index >= count || pairs[index] is not null)
+                throw new TuwenException($"{_pairsPath}: key \"{key}\" is not a pair index below {ChineseClipLmdbStore.PairCountKey} = {count}");
+            pairs[index] = ChineseClipLmdbPair.FromPickle(value, $"{_pairsPath} key \"{key}\"");
         }
-        if (values.Count != count)
-            throw new TuwenException($"{_pairsPath} is incomplete: {ChineseClipLmdbStore.PairCountKey} says {count} pairs but it holds {values.Count}");
-        var pairs = new List<ChineseClipLmdbPair>(values.Count);
-        for (long i = 0; i < count; i++)
-        {
-            var key = i.ToString(CultureInfo.InvariantCulture);
-            if (!values.TryGetValue(key, out var value))
-                throw new TuwenException($"{_pairsPath} is inconsistent: {ChineseClipLmdbStore.PairCountKey} says {count} pairs but key \"{key}\" is missing");
-            pairs.Add(ChineseClipLmdbPair.FromPickle(value, $"{_pairsPath} key \"{key}\""));
-        }
-        return pairs;
+        return [.. pairs.Select(p => p!.Value)];
     }
 
     public IEnumerable<Sample> ReadSamples(ChineseClipReadCounts? counts = null)

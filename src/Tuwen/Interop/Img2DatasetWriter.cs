@@ -26,6 +26,7 @@ public sealed class Img2DatasetWriter : IDisposable
     readonly int _samplesPerShard;
     readonly List<Sample> _pending = [];
     readonly HashSet<string> _keys = [];
+    readonly List<string> _written = [];
     int _shard;
     bool _done;
 
@@ -60,7 +61,13 @@ public sealed class Img2DatasetWriter : IDisposable
         _done = true;
     }
 
-    public void Dispose() => _done = true;
+    /// <summary>Without <see cref="Complete"/> (a failed conversion) the shards written so far are removed again.</summary>
+    public void Dispose()
+    {
+        if (_done) return;
+        _done = true;
+        foreach (var file in _written) File.Delete(file);
+    }
 
     void Flush()
     {
@@ -111,6 +118,7 @@ public sealed class Img2DatasetWriter : IDisposable
             }
         }
         File.Move(temporary, path);
+        _written.Add(path);
         _shard++;
         _pending.Clear();
     }
