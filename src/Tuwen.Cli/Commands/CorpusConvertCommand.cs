@@ -28,6 +28,11 @@ public static class CorpusConvertCommand
             var (inputDir, outputDir, splitName) = (p.GetValue(input)!, p.GetValue(output)!, p.GetValue(split)!);
             if (!Directory.Exists(inputDir) && !File.Exists(inputDir)) throw new TuwenException($"input directory not found: {inputDir}");
             var options = new CorpusFormatOptions(splitName, p.GetValue(shardSize), ShardName: $"{source.Name}-{splitName}");
+            if (target.DirectFrom?.GetValueOrDefault(source.Name) is { } direct)
+            {
+                Console.WriteLine(ProgressView.Run("converting", report => direct(inputDir, outputDir, options, (done, total) => report(done, total, ""))));
+                return 0;
+            }
             return Convert(source.OpenReader(inputDir, options), () => target.CreateWriter(outputDir, options), cancel);
         });
         return command;

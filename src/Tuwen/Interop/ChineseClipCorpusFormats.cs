@@ -20,7 +20,17 @@ public static class ChineseClipCorpusFormats
         "cnclip-lmdb",
         "Chinese-CLIP LMDB: lmdb/{split}/imgs + lmdb/{split}/pairs",
         (dir, o) => new LmdbReader(dir, o.Split),
-        (dir, o) => new LmdbWriter(dir, o.Split));
+        (dir, o) => new LmdbWriter(dir, o.Split),
+        new Dictionary<string, DirectConversion> { ["cnclip"] = BuildLmdb });
+
+    // TSV/JSONL → LMDB the way Chinese-CLIP's build script does it, so the result holds exactly what the script's would.
+    static string BuildLmdb(string input, string output, CorpusFormatOptions options, Action<long, long> progress)
+    {
+        var total = TsvReader.CountLines(ChineseClipDataset.TextsPath(input, options.Split), ChineseClipDataset.ImagesPath(input, options.Split));
+        var (images, pairs) = ChineseClipLmdbWriter.Build(input, options.Split, output, done => progress(done, Math.Max(done, total)));
+        progress(images, images);
+        return $"wrote {images} images and {pairs} text–image pairs to {ChineseClipLmdbStore.SplitPath(output, options.Split)} (all images and pairs, as Chinese-CLIP's build script would)";
+    }
 
     static string SkippedSummary(ChineseClipReadCounts c) =>
         $"read {c.Images} images and {c.Texts} texts ({c.UnlabeledTexts} without images, {c.ImagesWithoutText} images without texts skipped)";
@@ -36,7 +46,7 @@ public static class ChineseClipCorpusFormats
         public string Summary => SkippedSummary(_counts);
 
         // One cheap pass over the bytes; the TSV is streamed again when read.
-        static long? CountLines(string textsPath, string path)
+        internal static long CountLines(string textsPath, string path)
         {
             foreach (var required in new[] { textsPath, path })
                 if (!File.Exists(required)) throw new TuwenException($"Chinese-CLIP dataset file not found: {required}");

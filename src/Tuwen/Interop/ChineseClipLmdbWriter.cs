@@ -53,13 +53,53 @@ public sealed class ChineseClipLmdbWriter : IDisposable
         if (Directory.Exists(_staging)) Directory.Delete(_staging, recursive: true);
     }
 
-    /// <summary>Loads a TSV/JSONL split straight into LMDB, as Chinese-CLIP's build script does.</summary>
-    public static (long Images, long Pairs) Build(string dataDirectory, string split, string outputDirectory)
+    /// <summary>
+    /// Loads a TSV/JSONL split straight into LMDB as Chinese-CLIP's build script does — every image, pairs in JSONL
+    /// order — so the databases hold exactly what the script would write. Unlike the script it refuses texts naming
+    /// images the TSV lacks, and then leaves nothing behind. <paramref name="progress"/> gets images written so far.
+    /// </summary>
+    public static (long Images, long Pairs) Build(string dataDirectory, string split, string outputDirectory, Action<long>? progress = null)
     {
         var splitPath = ChineseClipLmdbStore.SplitPath(outputDirectory, split);
-        long pairs = WritePairs(ChineseClipDataset.TextsPath(dataDirectory, split), Path.Combine(splitPath, ChineseClipLmdbStore.PairsName));
-        long images = WriteImages(ChineseClipDataset.ImagesPath(dataDirectory, split), Path.Combine(splitPath, ChineseClipLmdbStore.ImagesName));
-        return (images, pairs);
+        var (textsPath, imagesPath) = (ChineseClipDataset.TextsPath(dataDirectory, split), ChineseClipDataset.ImagesPath(dataDirectory, split));
+        var targets = new[] { ChineseClipLmdbStore.PairsName, ChineseClipLmdbStore.ImagesName }.Select(n => Path.Combine(splitPath, n)).ToArray();
+        foreach (var target in targets)
+            if (File.Exists(Path.Combine(target, "data.mdb")))
+                throw new TuwenException($"{target} already exists; remove it or write elsewhere");
+        foreach (var input in new[] { textsPath, imagesPath })
+            if (!File.Exists(input)) throw new TuwenException($"Chinese-CLIP dataset file not found: {input}");
+        // Ids only, before anything is written: a text naming an image the TSV lacks is refused up front.
+        var present = ImageIds(imagesPath);
+        var missing = ChineseClipDataset.ReadTexts(textsPath).SelectMany(t => t.ImageIds).Where(id => !present.Contains(id)).Distinct().Order().Take(5).ToList();
+        if (missing.Count > 0)
+            throw new TuwenException($"{textsPath} names images missing from {imagesPath}: {string.Join(", ", missing)}");
+        try
+        {
+            long pairs = WritePairs(textsPath, targets[0]);
+            long images = WriteImages(imagesPath, targets[1], progress);
+            return (images, pairs);
+        }
+        catch
+        {
+            foreach (var target in targets) File.Delete(Path.Combine(target, "data.mdb"));
+            throw;
+        }
+    }
+
+    static HashSet<long> ImageIds(string imagesPath)
+    {
+        var ids = new HashSet<long>();
+        int line = 0;
+        foreach (var text in File.ReadLines(imagesPath))
+        {
+            line++;
+            if (text.Trim().Length == 0) continue;
+            int tab = text.IndexOf('\t');
+            if (tab < 0 || !long.TryParse(text.AsSpan(0, tab).Trim(), out long id))
+                throw new TuwenException($"{imagesPath}:{line}: expected image_id<TAB>base64");
+            ids.Add(id);
+        }
+        return ids;
     }
 
     static long WritePairs(string textsPath, string lmdbPath)
@@ -74,7 +114,7 @@ public sealed class ChineseClipLmdbWriter : IDisposable
         return index;
     }
 
-    static long WriteImages(string imagesPath, string lmdbPath)
+    static long WriteImages(string imagesPath, string lmdbPath, Action<long>? progress = null)
     {
         using var db = new LmdbDataFileWriter(lmdbPath);
         long count = 0;
@@ -83,6 +123,7 @@ public sealed class ChineseClipLmdbWriter : IDisposable
             // Standard-alphabet base64 as the released TSVs carry it; Chinese-CLIP's urlsafe_b64decode reads it unchanged.
             db.Put(Key(id), Encoding.ASCII.GetBytes(Convert.ToBase64String(bytes)));
             count++;
+            progress?.Invoke(count);
         }
         db.Put(Encoding.UTF8.GetBytes(ChineseClipLmdbStore.ImageCountKey), Key(count));
         db.Complete();

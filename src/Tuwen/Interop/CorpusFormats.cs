@@ -28,12 +28,23 @@ public interface ICorpusFormatWriter : IDisposable
     string Summary { get; }
 }
 
-/// <summary>A dataset layout Tuwen converts from and to, under the name the command line uses.</summary>
+/// <summary>
+/// A conversion that does not go through samples, from (input, output, options, progress) to the summary line.
+/// Progress is (done, total).
+/// </summary>
+public delegate string DirectConversion(string input, string output, CorpusFormatOptions options, Action<long, long> progress);
+
+/// <summary>
+/// A dataset layout Tuwen converts from and to, under the name the command line uses. <paramref name="DirectFrom"/>
+/// names source formats this one loads without going through samples, where that keeps more (Chinese-CLIP's LMDB
+/// built from its TSV/JSONL keeps images no text names, as its own build script does).
+/// </summary>
 public sealed record CorpusFormat(
     string Name,
     string Description,
     Func<string, CorpusFormatOptions, ICorpusFormatReader> OpenReader,
-    Func<string, CorpusFormatOptions, ICorpusFormatWriter> CreateWriter);
+    Func<string, CorpusFormatOptions, ICorpusFormatWriter> CreateWriter,
+    IReadOnlyDictionary<string, DirectConversion>? DirectFrom = null);
 
 /// <summary>The formats <c>tuwen corpus convert</c> knows; one line registers a new one.</summary>
 public static class CorpusFormats

@@ -54,11 +54,28 @@ public sealed class CorpusConvertTests : IDisposable
     }
 
     [Fact]
-    public void CliConvertsTsvToLmdbThatReadsBackAsTheSameSamples()
+    public void CliBuildsTheSameLmdbAsChineseClipsScript()
     {
         var r = CliRunner.Run("corpus", "convert", "--from", "cnclip", "--to", "cnclip-lmdb", "--input", LmdbFixture.Directory, "--out", Dir("lmdb"));
         Assert.Equal(0, r.ExitCode);
-        Assert.Contains("read 5 images and 6 texts (1 without images, 1 images without texts skipped)", r.Out);
+        Assert.Contains($"wrote 5 images and 7 text–image pairs to {Path.Combine(Dir("lmdb"), "lmdb", "valid")}", r.Out);
+        // Same keys and values as the upstream-built fixture, image 1005 (no text) included.
+        foreach (var name in new[] { "imgs", "pairs" })
+        {
+            using var ours = LmdbDataFile.Open(Path.Combine(Dir("lmdb"), "lmdb", "valid", name));
+            using var upstream = LmdbDataFile.Open(Path.Combine(LmdbFixture.Directory, "lmdb", "valid", name));
+            Assert.Equal(upstream.ReadAll().Select(e => (System.Convert.ToHexString(e.Key), System.Convert.ToHexString(e.Value))),
+                ours.ReadAll().Select(e => (System.Convert.ToHexString(e.Key), System.Convert.ToHexString(e.Value))));
+        }
+    }
+
+    [Fact]
+    public void CliConvertsShardsToLmdbThatReadsBackAsTheSameSamples()
+    {
+        Convert("cnclip", "shards", LmdbFixture.Directory, Dir("shards"), new CorpusFormatOptions());
+        var r = CliRunner.Run("corpus", "convert", "--from", "shards", "--to", "cnclip-lmdb", "--input", Dir("shards"), "--out", Dir("lmdb"));
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("read 4 samples from 1 shard(s)", r.Out);
         Assert.Contains($"wrote 4 images and 7 text–image pairs to {Path.Combine(Dir("lmdb"), "lmdb", "valid")}", r.Out);
         Assert.Contains("converted 4 samples", r.Out);
         Assert.False(Directory.Exists(Path.Combine(Dir("lmdb"), ".tuwen-staging-valid")));
@@ -69,8 +86,23 @@ public sealed class CorpusConvertTests : IDisposable
         for (int i = 0; i < expected.Count; i++)
         {
             Assert.Equal(expected[i].Image, actual[i].Image);
-            Assert.Equal(expected[i].Captions.Order(), actual[i].Captions.Order());
+            // Each caption with its text id; the order of texts within an image follows the pairs, which may differ.
+            Assert.Equal(CaptionIds(expected[i]), CaptionIds(actual[i]));
+            Assert.Equal((long)expected[i].Metadata[ChineseClipDataset.ImageIdKey]!, (long)actual[i].Metadata[ChineseClipDataset.ImageIdKey]!);
         }
+    }
+
+    static IEnumerable<string> CaptionIds(Tuwen.Data.Sample s) =>
+        s.Captions.Zip(s.Metadata[ChineseClipDataset.TextIdsKey]!.AsArray(), (c, id) => $"{id}:{c}").Order(StringComparer.Ordinal);
+
+    [Fact]
+    public void CliRefusesTextsNamingMissingImagesAndLeavesNoLmdb()
+    {
+        var dir = LmdbFixture.CopyTo(Dir("dangling-tsv"));
+        File.AppendAllText(ChineseClipDataset.TextsPath(dir, "valid"), "{\"text_id\": 9, \"text\": \"无图\", \"image_ids\": [4242]}\n");
+        AssertUserError(CliRunner.Run("corpus", "convert", "--from", "cnclip", "--to", "cnclip-lmdb", "--input", dir, "--out", Dir("x")),
+            "names images missing from");
+        Assert.False(Directory.Exists(Dir("x")) && Directory.EnumerateFiles(Dir("x"), "data.mdb", SearchOption.AllDirectories).Any());
     }
 
     [Fact]
