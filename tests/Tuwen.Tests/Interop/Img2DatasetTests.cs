@@ -134,6 +134,18 @@ public sealed class Img2DatasetTests : IDisposable
     }
 
     [Fact]
+    public void AnUnfinishedWriteLeavesNoShards()
+    {
+        var samples = ChineseClipDataset.ReadSamples(LmdbFixture.Directory, LmdbFixture.Split).ToList();
+        using (var writer = new Img2DatasetWriter(Dir("partial"), samplesPerShard: 2))
+        {
+            foreach (var s in samples.Take(3)) writer.Write(s);
+            Assert.Single(Directory.GetFiles(Dir("partial")));
+        }
+        Assert.Empty(Directory.GetFiles(Dir("partial")));
+    }
+
+    [Fact]
     public async Task MetadataOnlyParquetGetsAHint()
     {
         // What img2dataset leaves beside webdataset tars: the same columns without image bytes.
