@@ -39,18 +39,27 @@ public sealed class RestrictedUnpickler
 
     readonly byte[] _data;
     readonly string _source;
+    readonly bool _plainOnly;
     int _pos;
     readonly List<object?> _stack = new();
     readonly Dictionary<long, object?> _memo = new();
 
-    RestrictedUnpickler(byte[] data, string source)
+    RestrictedUnpickler(byte[] data, string source, bool plainOnly)
     {
         _data = data;
         _source = source;
+        _plainOnly = plainOnly;
     }
 
     /// <summary>Reads one pickle. <paramref name="source"/> names the file in error messages.</summary>
-    public static object? Load(byte[] data, string source) => new RestrictedUnpickler(data, source).Run();
+    public static object? Load(byte[] data, string source) => new RestrictedUnpickler(data, source, plainOnly: false).Run();
+
+    /// <summary>
+    /// Reads a pickle of plain values only (numbers, strings, bytes, tuples, lists, dicts): every global —
+    /// even the torch ones <see cref="Load"/> allows — and every persistent id is refused. For data files
+    /// such as Chinese-CLIP's LMDB pairs, which never need a class.
+    /// </summary>
+    public static object? LoadPlain(byte[] data, string source) => new RestrictedUnpickler(data, source, plainOnly: true).Run();
 
     static bool IsAllowed(string fullName) =>
         fullName is OrderedDict or RebuildTensor or RebuildParameter || StorageTypes.Contains(fullName);
@@ -127,6 +136,10 @@ public sealed class RestrictedUnpickler
     PickleGlobal Global(string module, string name)
     {
         var g = new PickleGlobal(module, name);
+        if (_plainOnly)
+            throw new TuwenException(
+                $"refusing to load {_source}: the pickle references {g}, which could run code; " +
+                "only plain values (numbers, strings, tuples, lists, dicts) are accepted here");
         // A storage class torch has but we do not map (complex, quantized, ...) is a dtype problem, not an attack.
         if (module == "torch" && name.EndsWith("Storage", StringComparison.Ordinal) && !IsAllowed(g.ToString()))
             throw Bad($"tensors of storage type {g} are not supported; supported: " +
@@ -168,6 +181,7 @@ public sealed class RestrictedUnpickler
 
     StorageRef PersistentLoad(object? pid)
     {
+        if (_plainOnly) throw Bad("persistent ids are not accepted in a pickle of plain values");
         if (pid is not object?[] { Length: 5 } t || t[0] as string != "storage")
             throw Bad("persistent id is not a ('storage', type, key, location, numel) tuple");
         var type = t[1] as PickleGlobal;
