@@ -47,7 +47,7 @@ public static class EmbedCommand
                 Model = Path.GetFullPath(p.GetValue(checkpoint)!),
             };
             var result = ProgressView.Run("embedding", report =>
-                BulkEmbedder.Run(model, source, p.GetValue(output)!, options, (done, what) => report(done, 0, what)));
+                BulkEmbedder.Run(model, source, p.GetValue(output)!, options, (done, what) => EvalChineseClipCommand.Throttled(report, options.BatchSize)(done, 0, what)));
             Console.WriteLine($"{result.Images} image and {result.Texts} text embeddings ({options.Dtype}, dim {model.EmbedDim}, L2-normalised) in {p.GetValue(output)}");
             if (result.Skipped.Count > 0) Console.Error.WriteLine($"skipped {result.Skipped.Count} images that do not decode (listed in {result.ManifestPath})");
             return 0;

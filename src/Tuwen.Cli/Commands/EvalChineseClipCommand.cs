@@ -19,7 +19,7 @@ public static class EvalChineseClipCommand
         if (outDir is null) throw new TuwenException("--cnclip writes Chinese-CLIP's prediction and score files: give --out DIR");
         using var runtime = EmbeddingRuntimes.Open(runtimeName, checkpointPath);
         var run = ProgressView.Run($"evaluating {split}", report =>
-            ChineseClipRetrievalOutput.Run(runtime, datasetDir, split, outDir, batch, (done, total, what) => report(done, total, what)));
+            ChineseClipRetrievalOutput.Run(runtime, datasetDir, split, outDir, batch, Throttled(report, batch)));
         var report = new EvaluationReport(ModelLabel(checkpointPath), run.Retrieval)
             { RetrievalDataset = $"{Path.GetFileName(Path.GetFullPath(datasetDir).TrimEnd('/'))} {split}" };
         report.WriteTo(outDir);
@@ -40,11 +40,17 @@ public static class EvalChineseClipCommand
         var result = ProgressView.Run("zero-shot", report =>
             ImageFolderZeroShot.Evaluate(runtime, data, classNames, templates, batch, (done, total, what) => report(done, total, what)));
         var report = new EvaluationReport(ModelLabel(checkpointPath), null, result)
-            { ZeroShotDataset = $"{Path.GetFileName(data.Root.TrimEnd('/'))} ({data.Layout})" };
+            { ZeroShotDataset = $"{Path.GetFileName(Path.GetFullPath(folder).TrimEnd('/'))} ({data.Layout})" };
         if (outDir != null) report.WriteTo(outDir);
         Console.WriteLine(asJson ? report.ToJson() : report.ToMarkdown());
         return 0;
     }
+
+    /// <summary>Streams of unknown length report every batch; pass on about one report per 1,024 items for those.</summary>
+    internal static Action<long, long, string> Throttled(Action<long, long, string> report, int batch) => (done, total, what) =>
+    {
+        if (total > 0 || done % 1024 < batch) report(done, total, what);
+    };
 
     private static string ModelLabel(string checkpointPath)
     {

@@ -94,6 +94,7 @@ public static class BulkEmbedder
                 ["image_metadata"] = "metadata/metadata_{part}.parquet",
                 ["text_embeddings"] = "text_emb/text_emb_{part}.npy",
                 ["text_metadata"] = "text_metadata/text_metadata_{part}.parquet",
+                ["part"] = "0, 1, … zero-padded to the number of digits of the part count (clip-retrieval's naming); rows in part order",
             },
             ["skipped_images"] = new JsonArray([.. skipped.Select(s => JsonValue.Create(s))]),
         };
@@ -126,10 +127,23 @@ public static class BulkEmbedder
             }
         }
 
-        /// <summary>Completes the last part; returns the number of parts written.</summary>
+        /// <summary>
+        /// Completes the last part and, with ten parts or more, renames them to zero-padded numbers as clip-retrieval
+        /// names them (width = digits of the part count), so name order is row order; returns the number of parts.
+        /// </summary>
         public int Finish()
         {
             if (_npy != null) Close();
+            int width = _parts.ToString(System.Globalization.CultureInfo.InvariantCulture).Length;
+            for (int part = 0; part < _parts && width > 1; part++)
+            {
+                var padded = part.ToString(new string('0', width), System.Globalization.CultureInfo.InvariantCulture);
+                if (padded == part.ToString(System.Globalization.CultureInfo.InvariantCulture)) continue;
+                File.Move(Path.Combine(outDir, metadataFolder, $"{metadataFolder}_{part}.parquet"),
+                    Path.Combine(outDir, metadataFolder, $"{metadataFolder}_{padded}.parquet"), overwrite: true);
+                File.Move(Path.Combine(outDir, embeddingFolder, $"{embeddingFolder}_{part}.npy"),
+                    Path.Combine(outDir, embeddingFolder, $"{embeddingFolder}_{padded}.npy"), overwrite: true);
+            }
             return _parts;
         }
 

@@ -113,6 +113,29 @@ public class BulkEmbedderTests
     }
 
     [Fact]
+    public void Ten_parts_or_more_get_zero_padded_names_in_row_order()
+    {
+        using var dir = new TempDirectory();
+        byte[][] colours = [ColourRuntime.SolidPng(255, 0, 0), ColourRuntime.SolidPng(0, 255, 0), ColourRuntime.SolidPng(0, 0, 255)];
+        for (int i = 0; i < 11; i++) File.WriteAllBytes(dir.Combine("in", $"{i:D2}.png").EnsureDirectory(), colours[i % 3]);
+        using var runtime = new ColourRuntime();
+        var result = BulkEmbedder.Run(runtime, EmbeddingSources.ImageFolder(dir.Combine("in")), dir.Combine("out"),
+            new BulkEmbedOptions { Dtype = EmbeddingDtype.Float32, PartRows = 1, BatchSize = 4 });
+        Assert.Equal(11, result.ImageParts);
+        var names = Directory.GetFiles(dir.Combine("out", "img_emb")).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal([.. Enumerable.Range(0, 11).Select(i => $"img_emb_{i:D2}.npy")], names);
+        for (int i = 0; i < 11; i++)
+        {
+            // ColourRuntime: red → e0, green → e1, blue → e2, normalised to 1.
+            var (rows, _, values) = ReadNpy(dir.Combine("out", "img_emb", $"img_emb_{i:D2}.npy"));
+            Assert.Equal(1, rows);
+            Assert.Equal(1f, values[i % 3]);
+            var meta = ReadParquet<ImageEmbeddingRow>(dir.Combine("out", "metadata", $"metadata_{i:D2}.parquet"));
+            Assert.Equal($"{i:D2}.png", Assert.Single(meta).Key);
+        }
+    }
+
+    [Fact]
     public void Bad_inputs_give_clear_errors()
     {
         using var dir = new TempDirectory();
