@@ -16,7 +16,8 @@ public sealed record RankedQueries(IReadOnlyList<long> QueryIds, IReadOnlyList<l
 public static class ChineseClipPredictionOutput
 {
     public const int TopK = 10;
-    private const int QueryChunk = 256;
+    /// <summary>Score floats held at once (256 MB): queries are scored in blocks of this many scores / candidates.</summary>
+    private const long ScoresPerBlock = 64L << 20;
 
     /// <param name="queries">[Q, dim] row-major.</param>
     /// <param name="candidates">[C, dim] row-major.</param>
@@ -36,10 +37,11 @@ public static class ChineseClipPredictionOutput
         var top = new long[q][];
         var ranks = new int[q];
         using var candidateTensor = tensor(candidates, [c, dim]);
-        var scores = new float[Math.Min(q, QueryChunk) * (long)c];
-        for (int start = 0; start < q; start += QueryChunk)
+        int queryChunk = (int)Math.Clamp(ScoresPerBlock / c, 1, 256);
+        var scores = new float[Math.Min(q, queryChunk) * (long)c];
+        for (int start = 0; start < q; start += queryChunk)
         {
-            int count = Math.Min(QueryChunk, q - start);
+            int count = Math.Min(queryChunk, q - start);
             using (var scope = NewDisposeScope())
             {
                 var chunk = tensor(queries.AsSpan(start * dim, count * dim).ToArray(), [count, dim]);
