@@ -35,10 +35,13 @@ public static class BulkEmbedder
     {
         if (options.BatchSize < 1) throw new TuwenException($"batch size must be at least 1, not {options.BatchSize}");
         if (options.PartRows < 1) throw new TuwenException($"rows per part must be at least 1, not {options.PartRows}");
+        // Parts of an earlier run would mix with this run's (a shorter run leaves the old tail behind), and
+        // deleting them could lose someone's data, so an output directory that already holds parts is refused.
+        foreach (var folder in new[] { "img_emb", "metadata", "text_emb", "text_metadata" })
+            if (Directory.Exists(Path.Combine(outDir, folder)) && Directory.EnumerateFileSystemEntries(Path.Combine(outDir, folder)).Any())
+                throw new TuwenException($"{outDir} already holds embeddings ({folder}/); choose another --out or remove them first");
         Directory.CreateDirectory(outDir);
         var manifest = Path.Combine(outDir, ManifestFileName);
-        // A previous run's manifest would describe files this run is about to replace.
-        if (File.Exists(manifest)) File.Delete(manifest);
 
         var skipped = new List<string>();
         long images = 0;

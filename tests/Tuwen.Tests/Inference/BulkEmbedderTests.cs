@@ -147,6 +147,11 @@ public class BulkEmbedderTests
         using var runtime = new ColourRuntime();
         Assert.Contains("nothing to embed", Assert.Throws<TuwenException>(() =>
             BulkEmbedder.Run(runtime, EmbeddingSources.ImageFolder(dir.Combine("only-broken")), dir.Combine("out"), new BulkEmbedOptions())).Message);
+        Directory.CreateDirectory(dir.Combine("used", "img_emb"));
+        File.WriteAllText(dir.Combine("used", "img_emb", "img_emb_0.npy"), "old");
+        Assert.Contains("already holds embeddings", Assert.Throws<TuwenException>(() =>
+            BulkEmbedder.Run(runtime, EmbeddingSources.ImageFolder(dir.Combine("only-broken")), dir.Combine("used"), new BulkEmbedOptions())).Message);
+        Assert.Equal("old", File.ReadAllText(dir.Combine("used", "img_emb", "img_emb_0.npy")));
         Assert.Contains("unknown runtime", Assert.Throws<TuwenException>(() => EmbeddingRuntimes.Open("tpu", dir.Path)).Message);
     }
 }
