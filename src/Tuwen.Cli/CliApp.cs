@@ -21,6 +21,7 @@ public static class CliApp
         root.Add(Commands.EvalCommand.Create());
         root.Add(Commands.TokenizeCommand.Create());
         root.Add(Commands.CheckpointCommand.Create());
+        root.Add(Commands.EmbedCommand.Create());
         return root;
     }
 

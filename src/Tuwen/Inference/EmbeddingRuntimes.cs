@@ -6,6 +6,7 @@ public static class EmbeddingRuntimes
 {
     private static readonly Dictionary<string, Func<string, IEmbeddingRuntime>> Factories = new(StringComparer.OrdinalIgnoreCase)
     {
+        ["torch"] = TorchEmbeddingRuntime.Open,
     };
 
     public static IReadOnlyCollection<string> Names => Factories.Keys;
