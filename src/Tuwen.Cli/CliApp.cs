@@ -20,6 +20,7 @@ public static class CliApp
         root.Add(Commands.TrainCommand.Create());
         root.Add(Commands.EvalCommand.Create());
         root.Add(Commands.TokenizeCommand.Create());
+        root.Add(Commands.ExportCommand.Create());
         return root;
     }
 
