@@ -118,13 +118,15 @@ public class OnnxExportParityTests
             Randomise(model);
             model.eval();
             var dir = Directory.CreateTempSubdirectory("tuwen-onnx-").FullName;
-            var vocab = Enumerable.Range(0, config.Text.VocabSize).Select(i => i switch
-            {
-                0 => "[PAD]", 100 => "[UNK]", 101 => "[CLS]", 102 => "[SEP]", 103 => "[MASK]", _ => $"t{i}",
-            }).ToList();
-            OnnxExport.Export(model, vocab, config.Text.ContextLength, "test", dir);
+            OnnxExport.Export(model, Vocab(config.Text.VocabSize), config.Text.ContextLength, "test", dir);
             return new Exported { Model = model, Runtime = EmbeddingRuntimes.Open("onnx", dir), Dir = dir };
         }
+
+        /// <summary>A BERT-layout vocab of <paramref name="size"/> tokens (special tokens at BERT's ids).</summary>
+        public static List<string> Vocab(int size) => Enumerable.Range(0, size).Select(i => i switch
+        {
+            0 => "[PAD]", 100 => "[UNK]", 101 => "[CLS]", 102 => "[SEP]", 103 => "[MASK]", _ => $"t{i}",
+        }).ToList();
 
         private static void Randomise(DualEncoder model)
         {
