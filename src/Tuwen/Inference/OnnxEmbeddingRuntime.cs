@@ -30,6 +30,10 @@ public sealed class OnnxEmbeddingRuntime : IEmbeddingRuntime
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
         };
+        // Idle ORT workers would otherwise spin for a while after each run, taking cores from the decoder threads
+        // and libtorch in the same process (and from neighbours on a shared machine); batches are long enough that
+        // waking them costs nothing measurable.
+        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         image = Open(Require(dir, OnnxExport.ImageFile), options);
         try { text = Open(Require(dir, OnnxExport.TextFile), options); }
         catch { image.Dispose(); throw; }
