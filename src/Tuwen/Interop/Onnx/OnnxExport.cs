@@ -16,7 +16,7 @@ public static class OnnxExport
     private static readonly string[] ImageTowers = ["vit", "resnet"];
     private static readonly string[] TextTowers = ["bert"];
 
-    /// <summary>Refuses towers without an exporter before any weights are read.</summary>
+    /// <summary>Refuses towers without an exporter, before a model is built from the weights.</summary>
     public static void CheckSupported(ModelConfig c)
     {
         if (!ImageTowers.Contains(c.Vision.Type))

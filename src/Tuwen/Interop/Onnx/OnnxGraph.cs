@@ -18,9 +18,8 @@ public sealed class OnnxGraph(string name)
     private readonly List<ProtoMessage> outputs = [];
     private readonly HashSet<string> names = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> int64Constants = new(StringComparer.Ordinal);
+    private readonly Dictionary<float, string> floatConstants = [];
     private int counter;
-
-    public int NodeCount => nodes.Count;
 
     /// <summary>A graph input; dims are sizes (long/int) or symbolic names (string), e.g. "batch".</summary>
     public string Input(string inputName, OnnxType type, params object[] dims)
@@ -53,7 +52,9 @@ public sealed class OnnxGraph(string name)
         return weightName;
     }
 
-    public string Scalar(float value) => Floats(Fresh("scalar"), [value], []);
+    /// <summary>A 0-D fp32 constant, shared between nodes that use the same value.</summary>
+    public string Scalar(float value) =>
+        floatConstants.TryGetValue(value, out var existing) ? existing : floatConstants[value] = Floats(Fresh("scalar"), [value], []);
 
     /// <summary>A 1-D int64 constant (shapes, axes, indices), shared between nodes that use the same values.</summary>
     public string Int64s(params long[] values)
