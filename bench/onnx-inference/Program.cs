@@ -67,6 +67,7 @@ foreach (var batch in batches)
     float[] torchOut = [], onnxOut = [];
     for (var i = 0; i < warmup; i++) { torchOut = RunTorch(); onnxOut = runOnnx(); }
     var maxAbs = torchOut.Zip(onnxOut, (a, b) => Math.Abs(a - b)).Max();
+    var featureScale = torchOut.Max(Math.Abs);
 
     double torchSeconds = 0, onnxSeconds = 0;
     // At least two timed iterations, one where a single iteration of batch 64 costs a teraflop.
@@ -88,6 +89,6 @@ foreach (var batch in batches)
     {
         ["tower"] = tower, ["batch"] = batch, ["iterations"] = iterations, ["threads"] = threads,
         ["torch_per_s"] = batch * iterations / torchSeconds, ["onnx_per_s"] = batch * iterations / onnxSeconds,
-        ["ratio"] = torchSeconds / onnxSeconds, ["max_abs_diff"] = maxAbs,
+        ["ratio"] = torchSeconds / onnxSeconds, ["max_abs_diff"] = maxAbs, ["max_abs_feature"] = featureScale,
     }));
 }

@@ -46,14 +46,15 @@ md = [f"# onnx-inference ({result['date']}, commit {commit}, {os.cpu_count()} co
       "alternating iteration by iteration in one process. Ratio > 1: ONNX Runtime is faster.",
       f"Load average (1/5/15 min) before: {load_before}, after: {load_after} — the machine is shared with other builds, so absolute",
       "figures are noisy; the ratios are measured under the same load.", "",
-      "| model | tower | batch | iterations | TorchSharp /s | ORT /s | ratio ORT/TorchSharp | max abs diff |",
+      "| model | tower | batch | iterations | TorchSharp /s | ORT /s | ratio ORT/TorchSharp | max abs diff (max abs feature) |",
       "|---|---|---:|---:|---:|---:|---:|---:|"]
+names = {("vit-b-16", "image"): "ViT-B/16", ("vit-b-16", "text"): "BERT-base (12 layers, vit-b-16's text tower)", ("rn50", "image"): "RN50 (ModifiedResNet)"}
 for row in rows:
     model, line = row.split("|", 1)
     r = json.loads(line); r["model"] = model
     result["rows"].append(r)
     unit = "images" if r["tower"] == "image" else "texts"
-    md.append(f"| {model} | {r['tower']} | {r['batch']} | {r['iterations']} | {r['torch_per_s']:.1f} {unit} | {r['onnx_per_s']:.1f} {unit} | {r['ratio']:.2f} | {r['max_abs_diff']:.1e} |")
+    md.append(f"| {names.get((model, r['tower']), model)} | {r['tower']} | {r['batch']} | {r['iterations']} | {r['torch_per_s']:.1f} {unit} | {r['onnx_per_s']:.1f} {unit} | {r['ratio']:.2f} | {r['max_abs_diff']:.1e} ({r['max_abs_feature']:.2g}) |")
 os.makedirs(f"{root}/bench/results", exist_ok=True)
 open(f"{root}/bench/results/onnx-inference.json", "w").write(json.dumps(result, indent=2) + "\n")
 open(f"{root}/bench/results/onnx-inference.md", "w").write("\n".join(md) + "\n")
