@@ -22,6 +22,7 @@ public static class CliApp
         root.Add(Commands.TokenizeCommand.Create());
         root.Add(Commands.CheckpointCommand.Create());
         root.Add(Commands.EmbedCommand.Create());
+        root.Add(Commands.ExportCommand.Create());
         return root;
     }
 

@@ -7,6 +7,7 @@ public static class EmbeddingRuntimes
     private static readonly Dictionary<string, Func<string, IEmbeddingRuntime>> Factories = new(StringComparer.OrdinalIgnoreCase)
     {
         ["torch"] = TorchEmbeddingRuntime.Open,
+        ["onnx"] = dir => new OnnxEmbeddingRuntime(dir),
     };
 
     public static IReadOnlyCollection<string> Names => Factories.Keys;
