@@ -15,12 +15,22 @@ public static class ProgressView
         if (!Interactive)
         {
             long lastShown = long.MinValue / 2;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var lastTime = TimeSpan.MinValue;
             return work((done, total, status) =>
             {
-                var every = Math.Max(1, total / 20);
-                if (done - lastShown < every && done != total) return;
-                lastShown = done;
-                Console.Error.WriteLine($"{title}: {done}/{total} {status}");
+                if (total > 0)
+                {
+                    var every = Math.Max(1, total / 20);
+                    if (done - lastShown < every && done != total) return;
+                    lastShown = done;
+                    Console.Error.WriteLine($"{title}: {done}/{total} {status}");
+                    return;
+                }
+                // Unknown total (a stream of shards or folders): a line every few seconds, not one per batch.
+                if (clock.Elapsed - lastTime < TimeSpan.FromSeconds(5)) return;
+                lastTime = clock.Elapsed;
+                Console.Error.WriteLine($"{title}: {done} {status}");
             });
         }
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
@@ -32,8 +42,9 @@ public static class ProgressView
                 var task = ctx.AddTask(Markup.Escape(title), maxValue: 1);
                 return work((done, total, status) =>
                 {
+                    task.IsIndeterminate = total <= 0;
                     task.MaxValue = Math.Max(1, total);
-                    task.Value = done;
+                    task.Value = total <= 0 ? 0 : done;
                     task.Description = Markup.Escape($"{title} {status}");
                 });
             });

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Tuwen.Interop;
+using Tuwen.Interop.ChineseClip;
 
 namespace Tuwen.Cli.Commands;
 

@@ -1,6 +1,6 @@
 using System.Text;
 using Tuwen.Inference;
-using Tuwen.Interop;
+using Tuwen.Interop.ChineseClip;
 
 namespace Tuwen.Evaluation;
 

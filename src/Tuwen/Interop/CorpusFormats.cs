@@ -1,4 +1,5 @@
 using Tuwen.Data;
+using Tuwen.Interop.ChineseClip;
 
 namespace Tuwen.Interop;
 

@@ -1,4 +1,5 @@
 using Tuwen.Data;
+using Tuwen.Interop.Img2Dataset;
 
 namespace Tuwen.Interop;
 

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Tuwen.Data;
 using Tuwen.Evaluation;
-using Tuwen.Interop;
+using Tuwen.Interop.ChineseClip;
 using Tuwen.Tests.Data;
 using static TorchSharp.torch;
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Tuwen.Data;
-using Tuwen.Interop;
+using Tuwen.Interop.ChineseClip;
 using Tuwen.Tests.Cli;
 using Tuwen.Tests.Evaluation;
 using Xunit;

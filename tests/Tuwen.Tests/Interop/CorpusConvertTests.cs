@@ -1,4 +1,6 @@
 using System.Text;
+using Tuwen.Interop.ChineseClip;
+using Tuwen.Interop.Lmdb;
 using Tuwen.Interop;
 using Tuwen.Tests.Cli;
 

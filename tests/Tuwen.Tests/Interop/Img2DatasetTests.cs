@@ -1,9 +1,10 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
-using Parquet;
 using Parquet.Schema;
+using Parquet;
 using Tuwen.Data;
-using Tuwen.Interop;
+using Tuwen.Interop.ChineseClip;
+using Tuwen.Interop.Img2Dataset;
 
 namespace Tuwen.Tests.Interop;
 

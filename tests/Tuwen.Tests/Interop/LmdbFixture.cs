@@ -30,7 +30,7 @@ internal static class LmdbFixture
 
     /// <summary>The decoded image bytes from the TSV, by id (the LMDB must hold the same).</summary>
     public static Dictionary<long, byte[]> TsvImages() =>
-        Tuwen.Interop.ChineseClipDataset.ReadImages(Tuwen.Interop.ChineseClipDataset.ImagesPath(Directory, Split))
+        Tuwen.Interop.ChineseClip.ChineseClipDataset.ReadImages(Tuwen.Interop.ChineseClip.ChineseClipDataset.ImagesPath(Directory, Split))
             .ToDictionary(i => i.Id, i => i.Bytes);
 
     public static string CopyTo(string target)

@@ -1,5 +1,7 @@
 using System.Text;
-using Tuwen.Interop;
+using Tuwen.Interop.ChineseClip;
+using Tuwen.Interop.Lmdb;
+using Tuwen.Interop.PyTorch;
 
 namespace Tuwen.Tests.Interop;
 

@@ -1,5 +1,5 @@
 using Tuwen.Data;
-using Tuwen.Interop;
+using Tuwen.Interop.ChineseClip;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 

@@ -1,4 +1,4 @@
-using Tuwen.Interop;
+using Tuwen.Interop.ChineseClip;
 using Tuwen.Training;
 using Xunit.Abstractions;
 using static TorchSharp.torch;

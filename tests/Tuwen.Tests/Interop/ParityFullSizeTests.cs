@@ -1,6 +1,6 @@
 using System.IO.Compression;
 using System.Text.Json;
-using Tuwen.Interop;
+using Tuwen.Interop.ChineseClip;
 using Tuwen.Models;
 using Xunit.Abstractions;
 

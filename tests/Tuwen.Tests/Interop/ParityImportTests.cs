@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
-using Tuwen.Interop;
+using Tuwen.Interop.ChineseClip;
+using Tuwen.Interop.PyTorch;
 using Tuwen.Tests.Cli;
 using Tuwen.Text;
 using Tuwen.Training;

@@ -1,5 +1,5 @@
 using System.Text;
-using Tuwen.Interop;
+using Tuwen.Interop.PyTorch;
 
 namespace Tuwen.Tests.Interop;
 

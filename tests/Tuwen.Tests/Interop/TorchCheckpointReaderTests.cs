@@ -1,6 +1,6 @@
 using System.IO.Compression;
 using System.Text;
-using Tuwen.Interop;
+using Tuwen.Interop.PyTorch;
 using static TorchSharp.torch;
 
 namespace Tuwen.Tests.Interop;

@@ -1,4 +1,4 @@
-namespace Tuwen.Interop;
+namespace Tuwen.Interop.Img2Dataset;
 
 /// <summary>
 /// Column names of img2dataset's <c>output_format="parquet"</c> shards (img2dataset/writer.py, downloader.py):

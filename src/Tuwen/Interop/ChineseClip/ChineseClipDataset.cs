@@ -1,9 +1,9 @@
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
+using System.Text;
 using Tuwen.Data;
 
-namespace Tuwen.Interop;
+namespace Tuwen.Interop.ChineseClip;
 
 /// <summary>One line of Chinese-CLIP's <c>{split}_texts.jsonl</c>; <see cref="Source"/> is "file:line" for error messages.</summary>
 public sealed record ChineseClipText(long TextId, string Text, IReadOnlyList<long> ImageIds, string Source);

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace Tuwen.Interop;
+namespace Tuwen.Interop.PyTorch;
 
 /// <summary>A module-qualified Python name the pickle referred to (never imported, only compared).</summary>
 public sealed record PickleGlobal(string Module, string Name)

@@ -1,7 +1,7 @@
 using Tuwen.Text;
 using Tuwen.Training;
 
-namespace Tuwen.Interop;
+namespace Tuwen.Interop.ChineseClip;
 
 /// <summary>Where a Chinese-CLIP model comes from: its own training's .pt, or a Hugging Face ChineseCLIPModel directory.</summary>
 public enum ChineseClipSource

@@ -1,13 +1,13 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using Parquet;
+using System.Text.Json;
 using Parquet.Schema;
+using Parquet;
 using SkiaSharp;
 using Tuwen.Data;
 
-namespace Tuwen.Interop;
+namespace Tuwen.Interop.Img2Dataset;
 
 /// <summary>
 /// Writes Tuwen samples as img2dataset <c>output_format="parquet"</c> shards (<c>00000.parquet</c>, …) with its

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace Tuwen.Interop;
+namespace Tuwen.Interop.Lmdb;
 
 /// <summary>
 /// Writes a fresh LMDB 0.9 environment (<c>data.mdb</c>, main database only) in one go, laid out as LMDB's own

@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using Tuwen.Models;
 
-namespace Tuwen.Interop;
+namespace Tuwen.Interop.ChineseClip;
 
 /// <summary>
 /// What a state_dict's shapes cannot tell: attention heads (they split a width without changing any shape).

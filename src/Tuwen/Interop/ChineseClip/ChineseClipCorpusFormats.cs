@@ -1,6 +1,6 @@
 using Tuwen.Data;
 
-namespace Tuwen.Interop;
+namespace Tuwen.Interop.ChineseClip;
 
 /// <summary>
 /// Chinese-CLIP's two dataset forms as <see cref="CorpusFormat"/>s. Both carry many-to-many text→image links

@@ -1,8 +1,9 @@
 using System.Text.RegularExpressions;
+using Tuwen.Interop.PyTorch;
 using Tuwen.Models;
 using static TorchSharp.torch;
 
-namespace Tuwen.Interop;
+namespace Tuwen.Interop.ChineseClip;
 
 /// <summary>A Chinese-CLIP model brought into Tuwen: its inferred config and the loaded dual encoder (eval mode).</summary>
 public sealed record ImportedModel(ModelConfig Config, DualEncoder Model) : IDisposable

@@ -2,7 +2,7 @@ using System.IO.Compression;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Tuwen.Interop;
+namespace Tuwen.Interop.PyTorch;
 
 /// <summary>
 /// Reads the state_dict out of a PyTorch checkpoint (the zip format torch.save writes since 1.6) without Python

@@ -1,9 +1,10 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json.Nodes;
+using System.Text;
 using Tuwen.Data;
+using Tuwen.Interop.Lmdb;
 
-namespace Tuwen.Interop;
+namespace Tuwen.Interop.ChineseClip;
 
 /// <summary>
 /// Reads Chinese-CLIP's LMDB form of a split (see <see cref="ChineseClipLmdbStore"/>) as Tuwen samples — the same

@@ -1,10 +1,10 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Tuwen.Training;
 using static TorchSharp.torch;
 
-namespace Tuwen.Interop;
+namespace Tuwen.Interop.ChineseClip;
 
 /// <summary>
 /// Hugging Face's ChineseCLIPModel layout (a directory with config.json, model.safetensors and vocab.txt):

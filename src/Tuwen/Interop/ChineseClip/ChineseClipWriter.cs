@@ -1,9 +1,9 @@
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
+using System.Text;
 using Tuwen.Data;
 
-namespace Tuwen.Interop;
+namespace Tuwen.Interop.ChineseClip;
 
 /// <summary>
 /// Writes Tuwen samples in Chinese-CLIP's raw layout: each sample is one image line in <c>{split}_imgs.tsv</c>

@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text;
 using Tuwen.Data;
+using Tuwen.Interop.Lmdb;
 
-namespace Tuwen.Interop;
+namespace Tuwen.Interop.ChineseClip;
 
 /// <summary>
 /// Writes Tuwen samples as Chinese-CLIP's LMDB form, <c>{directory}/lmdb/{split}/{imgs,pairs}</c>, with the keys and

@@ -1,7 +1,8 @@
 using System.Buffers.Binary;
 using System.Text;
+using Tuwen.Interop.PyTorch;
 
-namespace Tuwen.Interop;
+namespace Tuwen.Interop.ChineseClip;
 
 /// <summary>
 /// One value of Chinese-CLIP's <c>lmdb/{split}/pairs</c> database: the Python tuple <c>(image_id, text_id, text)</c>

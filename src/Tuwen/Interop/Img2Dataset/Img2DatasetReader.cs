@@ -1,10 +1,11 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using Parquet;
+using System.Text.Json;
 using Parquet.Schema;
+using Parquet;
 using Tuwen.Data;
+using Tuwen.Interop.ChineseClip;
 
-namespace Tuwen.Interop;
+namespace Tuwen.Interop.Img2Dataset;
 
 /// <summary>What <see cref="Img2DatasetReader.ReadSamples"/> saw besides the samples it yielded.</summary>
 public sealed class Img2DatasetReadCounts

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace Tuwen.Interop;
+namespace Tuwen.Interop.Lmdb;
 
 /// <summary>
 /// Read-only access to the main database of an LMDB 0.9 environment (its <c>data.mdb</c>), the format Chinese-CLIP's

@@ -1,4 +1,4 @@
-namespace Tuwen.Interop;
+namespace Tuwen.Interop.ChineseClip;
 
 /// <summary>
 /// Where Chinese-CLIP keeps its LMDB form of a split and how its two databases are opened. The build script
