@@ -16,7 +16,7 @@ public static class ProgressView
         {
             long lastShown = long.MinValue / 2;
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            var lastTime = TimeSpan.MinValue;
+            TimeSpan? lastTime = null;
             return work((done, total, status) =>
             {
                 if (total > 0)
@@ -28,7 +28,7 @@ public static class ProgressView
                     return;
                 }
                 // Unknown total (a stream of shards or folders): a line every few seconds, not one per batch.
-                if (clock.Elapsed - lastTime < TimeSpan.FromSeconds(5)) return;
+                if (lastTime is { } shown && clock.Elapsed - shown < TimeSpan.FromSeconds(5)) return;
                 lastTime = clock.Elapsed;
                 Console.Error.WriteLine($"{title}: {done} {status}");
             });
