@@ -33,7 +33,9 @@ public static class CliApp
         {
             // "Unrecognized command or argument 'x'" says more than "Required command was not provided".
             var error = parse.Errors.FirstOrDefault(e => parse.UnmatchedTokens.Any(t => e.Message.Contains(t))) ?? parse.Errors[0];
-            Console.Error.WriteLine($"error: {error.Message} (see: tuwen {string.Join(' ', CommandPath(parse))} --help)".Replace("  ", " "));
+            // One line, always: "not recognized. Must be one of:" messages list the choices on their own lines.
+            var message = string.Join(' ', error.Message.Split((char[])['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            Console.Error.WriteLine($"error: {message} (see: tuwen {string.Join(' ', CommandPath(parse))} --help)".Replace("  ", " "));
             return 2;
         }
         try

@@ -5,15 +5,6 @@ namespace Tuwen.Tests.Cli;
 /// <summary>Bad input ends with one clear line on stderr and exit code 2, never a stack trace.</summary>
 public class CliErrorTests
 {
-    private static void AssertUserError(CliRunner.Result r, string expected)
-    {
-        Assert.Equal(2, r.ExitCode);
-        var lines = r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Single(lines);
-        Assert.StartsWith("error: ", lines[0]);
-        Assert.Contains(expected, lines[0]);
-        Assert.DoesNotContain("   at ", r.Err);
-    }
 
     [Fact]
     public void TokenizePrintsPaddedIdsPerLine()
@@ -38,40 +29,40 @@ public class CliErrorTests
     }
 
     [Fact]
-    public void MissingVocabFile() => AssertUserError(CliRunner.RunWithInput("x\n", "tokenize", "--vocab", "/no/such/vocab.txt"), "/no/such/vocab.txt");
+    public void MissingVocabFile() => CliRunner.AssertUserError(CliRunner.RunWithInput("x\n", "tokenize", "--vocab", "/no/such/vocab.txt"), "/no/such/vocab.txt");
 
     [Fact]
-    public void MissingRequiredOption() => AssertUserError(CliRunner.Run("tokenize"), "--vocab");
+    public void MissingRequiredOption() => CliRunner.AssertUserError(CliRunner.Run("tokenize"), "--vocab");
 
     [Fact]
-    public void UnknownCommand() => AssertUserError(CliRunner.Run("fly"), "fly");
+    public void UnknownCommand() => CliRunner.AssertUserError(CliRunner.Run("fly"), "fly");
 
     [Fact]
     public void MissingTrainingData() =>
-        AssertUserError(CliRunner.Run("train", "--data", "/no/such/shards", "--out", Path.GetTempPath()), "/no/such/shards");
+        CliRunner.AssertUserError(CliRunner.Run("train", "--data", "/no/such/shards", "--out", Path.GetTempPath()), "/no/such/shards");
 
     [Fact]
     public void BadRecipeKey() =>
-        AssertUserError(CliRunner.Run("train", "--data", "/tmp", "--out", "/tmp/x", "--set", "learning_rat=3"), "learning_rat");
+        CliRunner.AssertUserError(CliRunner.Run("train", "--data", "/tmp", "--out", "/tmp/x", "--set", "learning_rat=3"), "learning_rat");
 
     [Fact]
     public void UnknownModelSize() =>
-        AssertUserError(CliRunner.Run("train", "--data", "/tmp", "--out", "/tmp/x", "--set", "model=huge-9000"), "huge-9000");
+        CliRunner.AssertUserError(CliRunner.Run("train", "--data", "/tmp", "--out", "/tmp/x", "--set", "model=huge-9000"), "huge-9000");
 
     [Fact]
     public void UnknownEmojiStyle() =>
-        AssertUserError(CliRunner.Run("corpus", "emoji", "--styles", "google,crayon", "--out", Path.Combine(Path.GetTempPath(), "never")), "crayon");
+        CliRunner.AssertUserError(CliRunner.Run("corpus", "emoji", "--styles", "google,crayon", "--out", Path.Combine(Path.GetTempPath(), "never")), "crayon");
 
     [Fact]
     public void BadModelConfigFile()
     {
         var path = Path.Combine(Path.GetTempPath(), $"bad-{Guid.NewGuid():N}.json");
         File.WriteAllText(path, "{\"name\": \"x\", \"vision\": {\"image_size\": 65, \"patch_size\": 16}}");
-        try { AssertUserError(CliRunner.Run("train", "--data", "/tmp", "--out", "/tmp/x", "--set", $"model={path}"), "multiple of vision.patch_size"); }
+        try { CliRunner.AssertUserError(CliRunner.Run("train", "--data", "/tmp", "--out", "/tmp/x", "--set", $"model={path}"), "multiple of vision.patch_size"); }
         finally { File.Delete(path); }
     }
 
     [Fact]
     public void MissingCheckpoint() =>
-        AssertUserError(CliRunner.Run("eval", "retrieval", "--checkpoint", "/no/ckpt", "--data", "/tmp"), "/no/ckpt");
+        CliRunner.AssertUserError(CliRunner.Run("eval", "retrieval", "--checkpoint", "/no/ckpt", "--data", "/tmp"), "/no/ckpt");
 }

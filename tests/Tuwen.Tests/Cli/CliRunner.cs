@@ -34,4 +34,15 @@ public static class CliRunner
     }
 
     public static Result Run(params string[] args) => RunWithInput("", args);
+
+    /// <summary>A user mistake: exit code 2 and exactly one stderr line, "error: …" naming <paramref name="expected"/>, no stack trace.</summary>
+    public static void AssertUserError(Result r, string expected)
+    {
+        Assert.Equal(2, r.ExitCode);
+        var lines = r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith("error: ", lines[0]);
+        Assert.Contains(expected, lines[0]);
+        Assert.DoesNotContain("   at ", r.Err);
+    }
 }

@@ -13,9 +13,6 @@ public class EvalOutputCommandTests
     [InlineData("float64", "embed", "--checkpoint", "nowhere", "--out", "x", "--image-folder", "f", "--dtype", "float64")]
     public void Mistakes_exit_2_with_one_line(string expected, params string[] args)
     {
-        var result = CliRunner.Run(args);
-        Assert.Equal(2, result.ExitCode);
-        Assert.Contains(expected, result.Err);
-        Assert.DoesNotContain("   at ", result.Err);
+        CliRunner.AssertUserError(CliRunner.Run(args), expected);
     }
 }

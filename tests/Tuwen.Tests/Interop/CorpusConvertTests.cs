@@ -102,7 +102,7 @@ public sealed class CorpusConvertTests : IDisposable
     {
         var dir = LmdbFixture.CopyTo(Dir("dangling-tsv"));
         File.AppendAllText(ChineseClipDataset.TextsPath(dir, "valid"), "{\"text_id\": 9, \"text\": \"无图\", \"image_ids\": [4242]}\n");
-        AssertUserError(CliRunner.Run("corpus", "convert", "--from", "cnclip", "--to", "cnclip-lmdb", "--input", dir, "--out", Dir("x")),
+        CliRunner.AssertUserError(CliRunner.Run("corpus", "convert", "--from", "cnclip", "--to", "cnclip-lmdb", "--input", dir, "--out", Dir("x")),
             "names images missing from");
         Assert.False(Directory.Exists(Dir("x")) && Directory.EnumerateFiles(Dir("x"), "data.mdb", SearchOption.AllDirectories).Any());
     }
@@ -122,23 +122,14 @@ public sealed class CorpusConvertTests : IDisposable
         foreach (var (id, bytes) in backImages) Assert.Equal(images[id], bytes);
     }
 
-    static void AssertUserError(CliRunner.Result r, string expected)
-    {
-        Assert.Equal(2, r.ExitCode);
-        var lines = r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Single(lines);
-        Assert.StartsWith("error: ", lines[0]);
-        Assert.Contains(expected, lines[0]);
-        Assert.DoesNotContain("   at ", r.Err);
-    }
 
     [Fact]
     public void CliMissingInputDirectory() =>
-        AssertUserError(CliRunner.Run("corpus", "convert", "--from", "cnclip-lmdb", "--to", "shards", "--input", "/no/such/lmdb", "--out", Dir("x")), "/no/such/lmdb");
+        CliRunner.AssertUserError(CliRunner.Run("corpus", "convert", "--from", "cnclip-lmdb", "--to", "shards", "--input", "/no/such/lmdb", "--out", Dir("x")), "/no/such/lmdb");
 
     [Fact]
     public void CliUnknownFormat() =>
-        AssertUserError(CliRunner.Run("corpus", "convert", "--from", "lmdb", "--to", "shards", "--input", LmdbFixture.Directory, "--out", Dir("x")),
+        CliRunner.AssertUserError(CliRunner.Run("corpus", "convert", "--from", "lmdb", "--to", "shards", "--input", LmdbFixture.Directory, "--out", Dir("x")),
             "--from must be one of cnclip, cnclip-lmdb, shards, img2dataset, not \"lmdb\"");
 
     [Fact]
@@ -149,7 +140,7 @@ public sealed class CorpusConvertTests : IDisposable
         var lines = File.ReadAllLines(tsv);
         lines[0] = lines[0][..^8] + "!!!!@@@@";
         File.WriteAllLines(tsv, lines);
-        AssertUserError(CliRunner.Run("corpus", "convert", "--from", "cnclip", "--to", "img2dataset", "--input", dir, "--out", Dir("x")),
+        CliRunner.AssertUserError(CliRunner.Run("corpus", "convert", "--from", "cnclip", "--to", "img2dataset", "--input", dir, "--out", Dir("x")),
             $"{tsv}:1: image data is not valid base64");
         Assert.False(Directory.Exists(Dir("x")) && Directory.EnumerateFiles(Dir("x")).Any());
     }
@@ -160,7 +151,7 @@ public sealed class CorpusConvertTests : IDisposable
         var dir = LmdbFixture.CopyTo(Dir("cut"));
         var data = Path.Combine(dir, "lmdb", "valid", "imgs", "data.mdb");
         using (var f = File.OpenWrite(data)) f.SetLength(f.Length - 100);
-        AssertUserError(CliRunner.Run("corpus", "convert", "--from", "cnclip-lmdb", "--to", "shards", "--input", dir, "--out", Dir("x")), "is truncated");
+        CliRunner.AssertUserError(CliRunner.Run("corpus", "convert", "--from", "cnclip-lmdb", "--to", "shards", "--input", dir, "--out", Dir("x")), "is truncated");
     }
 
     [Fact]
@@ -177,7 +168,7 @@ public sealed class CorpusConvertTests : IDisposable
                 writer.Put(k, Encoding.UTF8.GetString(k) == "5" ? new ChineseClipLmdbPair(999, 300, "小猫和汽车 cat & car").ToPickle() : v);
             writer.Complete();
         }
-        AssertUserError(CliRunner.Run("corpus", "convert", "--from", "cnclip-lmdb", "--to", "cnclip", "--input", dir, "--out", Dir("x")),
+        CliRunner.AssertUserError(CliRunner.Run("corpus", "convert", "--from", "cnclip-lmdb", "--to", "cnclip", "--input", dir, "--out", Dir("x")),
             "text 300 names image 999");
         Assert.False(Directory.Exists(Dir("x")));
     }
