@@ -22,10 +22,18 @@ public static class QuickstartCommand
     {
         var output = new Option<string?>("--out") { Description = "run directory (default $TUWEN_HOME/runs/quickstart-TIME)" };
         var set = new Option<string[]>("--set") { Description = "override recipe keys, e.g. --set steps=100" };
-        var command = new Command("quickstart", "Build emoji-zh, train the tiny model, evaluate, report") { output, set };
-        command.SetAction((p, cancel) => Run(p.GetValue(output), p.GetValue(set) ?? [], cancel));
+        var serve = new Option<bool>("--serve") { Description = "after training, index the validation images and serve search on http://127.0.0.1:8080" };
+        var command = new Command("quickstart", "Build emoji-zh, train the tiny model, evaluate, report") { output, set, serve };
+        command.SetAction((p, cancel) =>
+        {
+            var code = Run(p.GetValue(output), p.GetValue(set) ?? [], cancel);
+            return code == 0 && p.GetValue(serve) ? ServeCommand.AfterQuickstart(LastServeLine!, cancel) : code;
+        });
         return command;
     }
+
+    /// <summary>The `tuwen index build … && tuwen serve …` line the last run printed (for --serve).</summary>
+    public static string? LastServeLine { get; private set; }
 
     public static int Run(string? outDir, IReadOnlyList<string> overrides, CancellationToken cancel)
     {
@@ -86,6 +94,8 @@ public static class QuickstartCommand
             if (lossPng != null) Console.WriteLine($"loss curve: {lossPng}");
             Console.WriteLine($"grid:       {gridPng}");
             Console.WriteLine($"checkpoint: {result.CheckpointDir}");
+            LastServeLine = ServeCommand.QuickstartLine(result.CheckpointDir, corpus.ValidationDir, runDir);
+            Console.WriteLine($"search:     {LastServeLine}");
             if (validation.CorruptImages > 0) Console.WriteLine($"skipped {validation.CorruptImages} corrupt validation images");
         }
         return result.Cancelled ? 130 : 0;
