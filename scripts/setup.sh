@@ -10,8 +10,9 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; t
 
 # --- Debian packages --------------------------------------------------------------------------
 # fonts-wqy-microhei: without a CJK font, Chinese text in the PNG reports renders as empty boxes.
+# chromium: the web page's browser tests drive Debian's build through Playwright (never a downloaded browser).
 need=()
-for p in fonts-wqy-microhei ca-certificates; do
+for p in fonts-wqy-microhei ca-certificates chromium; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done
 command -v npm >/dev/null || need+=(npm)
