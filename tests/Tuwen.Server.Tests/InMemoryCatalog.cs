@@ -16,9 +16,16 @@ public sealed class InMemoryIndex(int dim, string kind = "brute-force") : IVecto
         var result = new SearchHit[queryCount][];
         for (var q = 0; q < queryCount; q++)
         {
-            var query = queries.Slice(q * dim, dim).ToArray();
-            result[q] = _vectors.Select(v => new SearchHit(v.Key, v.Value.Zip(query, (a, b) => a * b).Sum()))
-                .OrderByDescending(h => h.Score).ThenBy(h => h.Id).Take(k).ToArray();
+            var query = queries.Slice(q * dim, dim);
+            var hits = new List<SearchHit>(_vectors.Count);
+            foreach (var (id, v) in _vectors)
+            {
+                var score = 0f;
+                for (var j = 0; j < dim; j++) score += v[j] * query[j];
+                hits.Add(new SearchHit(id, score));
+            }
+            hits.Sort((a, b) => b.Score != a.Score ? b.Score.CompareTo(a.Score) : a.Id.CompareTo(b.Id));
+            result[q] = hits.Take(k).ToArray();
         }
         return result;
     }
