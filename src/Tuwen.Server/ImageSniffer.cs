@@ -21,14 +21,4 @@ public static class ImageSniffer
             throw new ApiRejection(StatusCodes.Status413PayloadTooLarge, $"{field}: the image has {bytes.Length} bytes, more than the limit of {maxBytes}");
         if (ContentType(bytes) == null) throw new ApiRejection(StatusCodes.Status415UnsupportedMediaType, $"{field}: not a JPEG, PNG, GIF or WebP image");
     }
-
-    /// <summary>Numeric ids only: a thumbnail id never reaches a path.</summary>
-    public static long ParseId(string? text, string what)
-    {
-        if (string.IsNullOrEmpty(text) || text.Length > 18 || !text.All(char.IsAsciiDigit) || !long.TryParse(text, out var id))
-            throw ApiRejection.BadRequest($"{what}: '{Truncate(text)}' is not an id (digits only)");
-        return id;
-    }
-
-    private static string Truncate(string? s) => s == null ? "" : s.Length <= 40 ? s : s[..40] + "…";
 }

@@ -70,7 +70,7 @@ public sealed class KnnSearch(SearchService service, ServerOptions options, IHtt
         }
         if (r.ImageId != null)
         {
-            var id = ImageSniffer.ParseId(r.ImageId, "image_id");
+            var id = ItemIds.Parse(r.ImageId, "image_id");
             var vector = new float[service.Catalog.Images.Dim];
             if (!service.Read(c => c.Images.TryGetVector(id, vector))) throw ApiRejection.NotFound($"image_id: no image {id} in the index");
             return new Query(vector, null, service.Read(c => c.Thumbnail(id)));

@@ -28,13 +28,13 @@ public static class SearchEndpoints
             var request = await JsonBody.ReadAsync<MetadataRequest>(http, 64 * 1024);
             if (request.Ids is not { Length: > 0 and <= 1000 }) throw ApiRejection.BadRequest("ids: give 1 to 1000 ids");
             var text = string.Equals(request.Modality, "text", StringComparison.OrdinalIgnoreCase);
-            var ids = request.Ids.Select(i => ImageSniffer.ParseId(i, "ids")).ToList();
+            var ids = request.Ids.Select(i => ItemIds.Parse(i, "ids")).ToList();
             return Results.Ok(s.Read(c => ids.Select(id => new { id, metadata = text ? c.Text(id) : c.Image(id) }).ToList()));
         }).WithSummary("Stored metadata of ids").Produces<ErrorResponse>(400);
 
         api.MapGet("/thumbnail/{id}", (string id, SearchService s) =>
         {
-            var imageId = ImageSniffer.ParseId(id, "id");
+            var imageId = ItemIds.Parse(id, "id");
             var bytes = s.Read(c => c.Thumbnail(imageId)) ?? throw ApiRejection.NotFound($"no image {imageId} in the index");
             return Results.File(bytes, ImageSniffer.ContentType(bytes) ?? "application/octet-stream");
         }).WithSummary("A stored image's thumbnail").Produces<ErrorResponse>(404);
@@ -74,7 +74,7 @@ public static class SearchEndpoints
             RequireAdmin(http, options);
             var request = await JsonBody.ReadAsync<DeleteImagesRequest>(http, 64 * 1024);
             if (request.Ids is not { Length: > 0 and <= 10000 }) throw ApiRejection.BadRequest("ids: give 1 to 10000 ids");
-            var ids = request.Ids.Select(i => ImageSniffer.ParseId(i, "ids")).ToArray();
+            var ids = request.Ids.Select(i => ItemIds.Parse(i, "ids")).ToArray();
             var deleted = s.Write(c => c.DeleteImages(ids));
             return Results.Ok(new { deleted });
         }).WithSummary("Delete images from the index (admin token)").Produces<ErrorResponse>(401).Produces<ErrorResponse>(403);

@@ -12,7 +12,7 @@ public static class ServeCommand
         var index = new Option<string>("--index") { Description = "index directory (made by `tuwen index build`)", Required = true };
         var port = new Option<int>("--port") { Description = "TCP port", DefaultValueFactory = _ => 8080 };
         var host = new Option<string>("--host") { Description = "address to listen on (0.0.0.0 exposes it to the network)", DefaultValueFactory = _ => "127.0.0.1" };
-        var adminToken = new Option<string?>("--admin-token") { Description = "enables index changes (add/delete) for requests with this X-Admin-Token header" };
+        var adminToken = new Option<string?>("--admin-token") { Description = "enables index changes (add/delete) for requests with this X-Admin-Token header (default: $TUWEN_ADMIN_TOKEN; the variable keeps it out of process listings)" };
         var remote = new Option<bool>("--allow-remote-urls") { Description = "let queries name an image_url the server downloads" };
         var maxUpload = new Option<int>("--max-upload-mb") { Description = "largest image upload, MB", DefaultValueFactory = _ => 4 };
         var rateLimit = new Option<int>("--rate-limit") { Description = "requests per minute per client address (0: off)", DefaultValueFactory = _ => 600 };
@@ -24,7 +24,7 @@ public static class ServeCommand
             {
                 Host = p.GetValue(host)!,
                 Port = p.GetValue(port),
-                AdminToken = p.GetValue(adminToken),
+                AdminToken = p.GetValue(adminToken) ?? NonEmpty(Environment.GetEnvironmentVariable("TUWEN_ADMIN_TOKEN")),
                 AllowRemoteUrls = p.GetValue(remote),
                 MaxUploadBytes = Checked(p.GetValue(maxUpload), 1, 100, "--max-upload-mb") * 1024 * 1024,
                 RateLimitPerMinute = Checked(p.GetValue(rateLimit), 0, 1_000_000, "--rate-limit"),
@@ -69,6 +69,8 @@ public static class ServeCommand
         }
         return 0;
     }
+
+    private static string? NonEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
 
     private static int Checked(int value, int min, int max, string name) =>
         value >= min && value <= max ? value : throw new TuwenException($"{name}: {value} is not between {min} and {max}");
