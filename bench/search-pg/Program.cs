@@ -24,6 +24,11 @@ var vectors = RandomUnit.Generate(count, dim, seed: 1);
 var queries = RandomUnit.Generate(queryCount, dim, seed: 2);
 Log($"generated {count:N0} + {queryCount:N0} vectors in {sw.Elapsed.TotalSeconds:F1} s");
 
+sw.Restart();
+var exact = ExactSearch.TopK(vectors, dim, queries, queryCount, K);
+Log($"exact top-{K} of {queryCount} queries in {sw.Elapsed.TotalSeconds:F1} s");
+
+var rows = new List<object>();
 var ids = Enumerable.Range(0, count).Select(i => (long)i).ToArray();
 var table = $"bench_{count}_{dim}";
 var load = new PostgresIndexOptions { Hnsw = false, M = m, EfConstruction = efc, MaintenanceWorkMem = mwm };
@@ -38,50 +43,19 @@ using (var index = PgVectorIndex.Open(cs, table, dim, load))
     }
     insertSeconds = sw.Elapsed.TotalSeconds;
     Log($"inserted {count:N0} in {insertSeconds:F1} s ({count / insertSeconds:F0}/s)");
+    // Without an index every query scans the table: the exact baseline, timed on the first queries only.
+    var scanQueries = Math.Min(queryCount, 100);
+    rows.Add(Measure.Run(index, queries, scanQueries, dim, K, exact, efSearch: null));
     sw.Restart();
     index.BuildHnsw();
     buildSeconds = sw.Elapsed.TotalSeconds;
     Log($"built HNSW (m={m}, ef_construction={efc}) in {buildSeconds:F1} s ({count / buildSeconds:F0} vectors/s)");
 }
 
-sw.Restart();
-var exact = ExactSearch.TopK(vectors, dim, queries, queryCount, K);
-Log($"exact top-{K} of {queryCount} queries in {sw.Elapsed.TotalSeconds:F1} s");
-
-var rows = new List<object>();
 foreach (var ef in efSearches)
 {
     using var index = PgVectorIndex.Open(cs, table, dim, load with { Hnsw = true, EfSearch = ef, QueriesPerRoundTrip = 64 });
-    index.Search(queries.AsSpan(0, dim * Math.Min(50, queryCount)), Math.Min(50, queryCount), K); // warm-up
-    var latencies = new double[queryCount];
-    var hits = new SearchHit[queryCount][];
-    var total = Stopwatch.StartNew();
-    for (var q = 0; q < queryCount; q++)
-    {
-        var t = Stopwatch.GetTimestamp();
-        hits[q] = index.Search(queries.AsSpan(q * dim, dim), 1, K)[0];
-        latencies[q] = Stopwatch.GetElapsedTime(t).TotalMilliseconds;
-    }
-    var sequentialQps = queryCount / total.Elapsed.TotalSeconds;
-    total.Restart();
-    var batched = index.Search(queries, queryCount, K);
-    var batchedQps = queryCount / total.Elapsed.TotalSeconds;
-    Array.Sort(latencies);
-    var found = 0;
-    for (var q = 0; q < queryCount; q++) found += hits[q].Select(h => h.Id).Intersect(exact[q]).Count();
-    var recall = found / (double)(queryCount * K);
-    var row = new
-    {
-        ef_search = ef,
-        sequential_qps = sequentialQps,
-        batched_qps = batchedQps,
-        p50_ms = latencies[(int)(0.50 * (queryCount - 1))],
-        p99_ms = latencies[(int)(0.99 * (queryCount - 1))],
-        recall_at_10 = recall,
-        batched_equals_single = batched.Zip(hits).All(p => p.First.Select(h => h.Id).SequenceEqual(p.Second.Select(h => h.Id))),
-    };
-    Log($"ef_search={ef}: {sequentialQps:F0} QPS sequential, {batchedQps:F0} QPS batched, p50 {row.p50_ms:F2} ms, p99 {row.p99_ms:F2} ms, recall@10 {recall:F3}");
-    rows.Add(row);
+    rows.Add(Measure.Run(index, queries, queryCount, dim, K, exact, ef));
 }
 
 var result = new { count, dim, queries = queryCount, k = K, m, ef_construction = efc, maintenance_work_mem = mwm,
@@ -89,6 +63,47 @@ var result = new { count, dim, queries = queryCount, k = K, m, ef_construction =
     build_per_s = count / buildSeconds, rows };
 File.WriteAllText(outPath, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
 return 0;
+
+static class Measure
+{
+    public static object Run(PgVectorIndex index, float[] queries, int queryCount, int dim, int k, long[][] exact, int? efSearch)
+    {
+        var warm = Math.Min(20, queryCount);
+        index.Search(queries.AsSpan(0, dim * warm), warm, k);
+        var latencies = new double[queryCount];
+        var hits = new SearchHit[queryCount][];
+        var total = Stopwatch.StartNew();
+        for (var q = 0; q < queryCount; q++)
+        {
+            var t = Stopwatch.GetTimestamp();
+            hits[q] = index.Search(queries.AsSpan(q * dim, dim), 1, k)[0];
+            latencies[q] = Stopwatch.GetElapsedTime(t).TotalMilliseconds;
+        }
+        var sequentialQps = queryCount / total.Elapsed.TotalSeconds;
+        total.Restart();
+        var batched = index.Search(queries.AsSpan(0, queryCount * dim), queryCount, k);
+        var batchedQps = queryCount / total.Elapsed.TotalSeconds;
+        Array.Sort(latencies);
+        var found = 0;
+        for (var q = 0; q < queryCount; q++) found += hits[q].Select(h => h.Id).Intersect(exact[q]).Count();
+        var recall = found / (double)(queryCount * k);
+        var row = new
+        {
+            index = efSearch is null ? "none (sequential scan)" : "hnsw",
+            ef_search = efSearch,
+            queries = queryCount,
+            sequential_qps = sequentialQps,
+            batched_qps = batchedQps,
+            p50_ms = latencies[(int)(0.50 * (queryCount - 1))],
+            p99_ms = latencies[(int)(0.99 * (queryCount - 1))],
+            recall_at_10 = recall,
+            batched_equals_single = batched.Zip(hits).All(p => p.First.Select(h => h.Id).SequenceEqual(p.Second.Select(h => h.Id))),
+        };
+        Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {row.index} ef_search={efSearch}: {sequentialQps:F0} QPS sequential, {batchedQps:F0} QPS batched, " +
+            $"p50 {row.p50_ms:F2} ms, p99 {row.p99_ms:F2} ms, recall@10 {recall:F3} over {queryCount} queries");
+        return row;
+    }
+}
 
 /// <summary>Seeded uniform directions on the unit sphere (normalised Gaussians).</summary>
 static class RandomUnit

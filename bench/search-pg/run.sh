@@ -51,10 +51,10 @@ md = [f"# search-pgvector ({r['date']}, commit {commit}, {os.cpu_count()} cores,
       f"- HNSW build (m = {r['m']}, ef_construction = {r['ef_construction']}, maintenance_work_mem {r['maintenance_work_mem']}): "
       f"{r['build_seconds']:.1f} s = {r['build_per_s']:,.0f} vectors/s",
       f"- Size: table + index {total}, HNSW index {index}", "",
-      "| backend | vectors | ef_search | QPS (1 client, 1 query per call) | p50 ms | p99 ms | QPS (batched, 64 queries per round trip) | recall@10 |",
-      "|---|---:|---:|---:|---:|---:|---:|---:|"]
+      "| backend | vectors | index | ef_search | queries | QPS (1 client, 1 query per call) | p50 ms | p99 ms | QPS (batched, 64 queries per round trip) | recall@10 |",
+      "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
 for row in r["rows"]:
-    md.append(f"| pgvector HNSW | {n:,} | {row['ef_search']} | {row['sequential_qps']:.0f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | "
+    md.append(f"| pgvector | {n:,} | {row['index']} | {row['ef_search'] or '–'} | {row['queries']:,} | {row['sequential_qps']:.0f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | "
               f"{row['batched_qps']:.0f} | {row['recall_at_10']:.3f} |")
 os.makedirs(f"{root}/bench/results", exist_ok=True)
 open(f"{root}/bench/results/search-pgvector.json", "w").write(json.dumps(r, indent=2) + "\n")
