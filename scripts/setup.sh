@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent machine set-up shared by ./tuwen and ./test. Quiet when nothing is to do.
-# Installs: Debian packages, the newer libstdc++ TorchSharp needs, the npm data packs of emoji-zh.
+# Installs: Debian packages, the newer libstdc++ TorchSharp needs, PostgreSQL 15 + pgvector, the npm
+# data packs of emoji-zh.
 set -euo pipefail
 
 TUWEN_HOME="${TUWEN_HOME:-$HOME/.cache/tuwen}"
@@ -42,6 +43,40 @@ if ! grep -qa GLIBCXX_3.4.32 "$libstd"; then
   DEBIAN_FRONTEND=noninteractive as_root apt-get "${O[@]}" install -y -qq libstdc++6 >/dev/null
   rm -rf "$d"
   grep -qa GLIBCXX_3.4.32 "$libstd" || { log "libstdc++ upgrade did not provide GLIBCXX_3.4.32"; exit 2; }
+fi
+
+# --- PostgreSQL 15 + pgvector (the scale-out search store and its tests) ----------------------------
+# Debian 12 ships PostgreSQL 15 but no pgvector; build pgvector from the next Debian release's source
+# package (Debian 13's postgresql-17-pgvector binary would drag in dozens of packages). Skipped once
+# vector.control is installed. Set TUWEN_SKIP_PGVECTOR=1 to leave PostgreSQL out entirely.
+pgbin=/usr/lib/postgresql/15/bin
+if [ "${TUWEN_SKIP_PGVECTOR:-0}" != 1 ] && [ ! -f /usr/share/postgresql/15/extension/vector.control ]; then
+  log "installing PostgreSQL 15 and building pgvector from Debian's source package"
+  pgneed=()
+  for p in postgresql-15 postgresql-server-dev-15 make gcc; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || pgneed+=("$p")
+  done
+  if [ ${#pgneed[@]} -gt 0 ]; then
+    as_root apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${pgneed[@]}" >/dev/null
+  fi
+  d=$(mktemp -d); chmod 755 "$d"; mkdir -p "$d/lists/partial"
+  src=$(grep -hsvE '^\s*#' /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources |
+        grep -oE 'https?://[^ ]*/debian/?( |$)' | head -n1 | tr -d ' ' || true)
+  [ -n "$src" ] || { log "no Debian archive found in /etc/apt sources"; exit 2; }
+  echo "deb-src $src trixie main" > "$d/sources.list"
+  O=(-o "Dir::Etc::SourceList=$d/sources.list" -o Dir::Etc::SourceParts=/dev/null -o "Dir::State::Lists=$d/lists")
+  as_root apt-get "${O[@]}" update -qq >/dev/null
+  # apt warns that it downloads unsandboxed as root; keep that out of the output unless it fails.
+  (cd "$d" && as_root apt-get "${O[@]}" source --download-only -qq pgvector >/dev/null 2>"$d/apt.log") ||
+    { log "apt-get source pgvector failed:"; cat "$d/apt.log" >&2; exit 2; }
+  tar xzf "$d"/pgvector_*.orig.tar.gz -C "$d"
+  # OPTFLAGS="": no -march=native, so the library runs on any x86-64 machine the image lands on.
+  (cd "$d"/pgvector-*/ && make -s PG_CONFIG="$pgbin/pg_config" OPTFLAGS="" >/dev/null 2>"$d/make.log" &&
+     as_root make -s install PG_CONFIG="$pgbin/pg_config" >/dev/null 2>>"$d/make.log") ||
+    { log "pgvector build failed:"; tail -n 20 "$d/make.log" >&2; exit 2; }
+  rm -rf "$d"
+  [ -f /usr/share/postgresql/15/extension/vector.control ] || { log "pgvector did not install vector.control"; exit 2; }
 fi
 
 # --- npm data packs (emoji-zh) -------------------------------------------------------------------
