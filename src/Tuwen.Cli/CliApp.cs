@@ -23,6 +23,7 @@ public static class CliApp
         root.Add(Commands.CheckpointCommand.Create());
         root.Add(Commands.EmbedCommand.Create());
         root.Add(Commands.ExportCommand.Create());
+        root.Add(Commands.IndexCommand.Create());
         return root;
     }
 
