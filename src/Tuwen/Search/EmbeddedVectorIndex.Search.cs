@@ -118,10 +118,14 @@ public sealed partial class EmbeddedVectorIndex
     /// <summary>The list each new vector goes to: its nearest centroid (IVF), or the single list (exact).</summary>
     private int[] AssignLists(ReadOnlySpan<float> vectors, int count)
     {
-        var lists = new int[count];
-        if (!Approximate) return lists;
-        var data = vectors.ToArray();
-        Parallel.For(0, count, i => lists[i] = KMeans.Nearest(data.AsSpan(i * Dim, Dim), _centroids, Dim));
-        return lists;
+        if (!Approximate) return new int[count];
+        // A few rows are cheaper by dot products than by starting a matrix multiply.
+        if (count <= 8)
+        {
+            var lists = new int[count];
+            for (int i = 0; i < count; i++) lists[i] = KMeans.Nearest(vectors.Slice(i * Dim, Dim), _centroids, Dim);
+            return lists;
+        }
+        return KMeans.Assign(vectors, count, _centroids, Dim);
     }
 }

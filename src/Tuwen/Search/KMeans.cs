@@ -1,13 +1,18 @@
 using System.Numerics.Tensors;
+using static TorchSharp.torch;
 
 namespace Tuwen.Search;
 
 /// <summary>
 /// Spherical k-means for the IVF coarse quantiser: centroids are kept unit-length and points go to the centroid
-/// of largest inner product, matching the cosine the index searches by.
+/// of largest inner product, matching the cosine the index searches by. The point × centroid products are one
+/// matrix multiply per chunk (libtorch's GEMM): a million 512-d points against 1,000 lists is 0.5 T multiply-adds,
+/// which a plain dot-product loop takes minutes for.
 /// </summary>
 public static class KMeans
 {
+    private const int ChunkRows = 16384;
+
     /// <summary>Trains <paramref name="clusters"/> centroids ([clusters, dim] row-major) on <paramref name="points"/> ([count, dim]).</summary>
     public static float[] Train(ReadOnlySpan<float> points, int count, int dim, int clusters, int iterations = 10, int seed = 1)
     {
@@ -19,17 +24,18 @@ public static class KMeans
         var centroids = new float[clusters * dim];
         var start = Enumerable.Range(0, count).OrderBy(_ => random.Next()).Take(clusters).ToArray();
         for (int c = 0; c < clusters; c++) data.AsSpan(start[c] * dim, dim).CopyTo(centroids.AsSpan(c * dim, dim));
-        var assignment = new int[count];
         for (int iteration = 0; iteration < iterations; iteration++)
         {
-            Parallel.For(0, count, i => assignment[i] = Nearest(data.AsSpan(i * dim, dim), centroids, dim));
+            var assignment = Assign(data, count, centroids, dim);
             var sums = new double[clusters * dim];
             var sizes = new int[clusters];
             for (int i = 0; i < count; i++)
             {
                 int c = assignment[i];
                 sizes[c]++;
-                for (int d = 0; d < dim; d++) sums[c * dim + d] += data[i * dim + d];
+                var row = data.AsSpan(i * dim, dim);
+                var sum = sums.AsSpan(c * dim, dim);
+                for (int d = 0; d < dim; d++) sum[d] += row[d];
             }
             for (int c = 0; c < clusters; c++)
             {
@@ -42,6 +48,24 @@ public static class KMeans
             }
         }
         return centroids;
+    }
+
+    /// <summary>The nearest centroid (largest inner product) of each of <paramref name="count"/> points.</summary>
+    public static int[] Assign(ReadOnlySpan<float> points, int count, float[] centroids, int dim)
+    {
+        var assignment = new int[count];
+        int clusters = centroids.Length / dim;
+        using var outer = NewDisposeScope();
+        using var centres = tensor(centroids, [clusters, dim]).t().contiguous();
+        for (int start = 0; start < count; start += ChunkRows)
+        {
+            using var scope = NewDisposeScope();
+            int rows = Math.Min(ChunkRows, count - start);
+            var chunk = tensor(points.Slice(start * dim, rows * dim).ToArray(), [rows, dim]);
+            var nearest = chunk.mm(centres).argmax(1).data<long>().ToArray();
+            for (int i = 0; i < rows; i++) assignment[start + i] = (int)nearest[i];
+        }
+        return assignment;
     }
 
     /// <summary>The index of the centroid with the largest inner product with <paramref name="point"/>.</summary>
