@@ -32,7 +32,7 @@ public static class IndexCommand
         var kind = new Option<string>("--kind") { Description = "exact, exact-int8, ivf or ivf-int8", DefaultValueFactory = _ => "exact" };
         kind.AcceptOnlyFromAmong(IndexKinds.Names);
         var lists = new Option<int?>("--lists") { Description = "IVF lists (default ≈ √images)" };
-        var nprobe = new Option<int?>("--nprobe") { Description = "IVF lists probed per query (default lists / 16)" };
+        var nprobe = new Option<int?>("--nprobe") { Description = "IVF lists probed per query (default lists / 64, at least 8)" };
         var batch = new Option<int>("--batch") { Description = "images per forward pass", DefaultValueFactory = _ => 64 };
         var command = new Command("build", "Embed a corpus with a checkpoint and write an index directory")
             { checkpoint, runtime, shards, imageFolder, cnclip, split, embeddings, texts, output, kind, lists, nprobe, batch };

@@ -6,7 +6,7 @@ namespace Tuwen.Search;
 public sealed record CatalogBuildOptions
 {
     public string Kind { get; init; } = "exact";
-    /// <summary>IVF lists (default ≈ √rows) and lists probed per query (default lists / 16).</summary>
+    /// <summary>IVF lists (default ≈ √rows) and lists probed per query (default lists / 64, at least 8).</summary>
     public int? Lists { get; init; }
     public int? NProbe { get; init; }
     /// <summary>The encoded image for a metadata row (for its thumbnail), or null when it cannot be read.</summary>

@@ -81,7 +81,8 @@ public sealed partial class EmbeddedVectorIndex
     {
         public readonly TopK?[] Best = new TopK?[queryCount];
         public readonly float[] Block = new float[BlockRows * dim];
-        public readonly float[] Dots = new float[BlockRows];
+        private float[] _dots = [];
+        public Span<float> DotsFor(int queries) => _dots.Length >= queries * BlockRows ? _dots : _dots = new float[queries * BlockRows];
         public TopK For(int query) => Best[query] ??= new TopK(keep);
     }
 
@@ -99,13 +100,14 @@ public sealed partial class EmbeddedVectorIndex
             VectorCodec.Decode(Encoding, stored, block);
             ReadOnlySpan<long> ids = item.FromBase ? _base!.Ids.AsSpan(first, rows) : delta.Ids.AsSpan(first, rows);
             ReadOnlySpan<float> scales = !int8 ? default : item.FromBase ? _base!.Scales.AsSpan(first, rows) : delta.Scales.AsSpan(first, rows);
-            foreach (int q in item.Queries)
+            var dots = state.DotsFor(item.Queries.Length);
+            DotKernel.Dots(queries, item.Queries, block, rows, Dim, dots);
+            for (int i = 0; i < item.Queries.Length; i++)
             {
-                var query = queries.AsSpan(q * Dim, Dim);
-                var best = state.For(q);
+                var best = state.For(item.Queries[i]);
                 for (int r = 0; r < rows; r++)
                 {
-                    float dot = TensorPrimitives.Dot(query, block.Slice(r * Dim, Dim));
+                    float dot = dots[i * rows + r];
                     if (int8) dot *= scales[r];
                     if (dot < best.Threshold) continue;
                     int row = item.FromBase ? first + r : delta.Rows[first + r];

@@ -102,6 +102,28 @@ public class SearchCatalogTests
     }
 
     [Fact]
+    public void Thumbnails_shrink_the_longest_side_to_256_and_keep_the_aspect_and_colour()
+    {
+        using var bitmap = new SKBitmap(600, 300);
+        using (var canvas = new SKCanvas(bitmap))
+        {
+            canvas.Clear(new SKColor(200, 30, 40));
+            using var paint = new SKPaint { Color = new SKColor(20, 40, 220) };
+            canvas.DrawRect(300, 0, 300, 300, paint);
+        }
+        using var png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+        var thumbnail = Thumbnails.Make(png.ToArray())!;
+        Assert.Equal([0xFF, 0xD8], thumbnail[..2]);
+        using var decoded = SKBitmap.Decode(thumbnail);
+        Assert.Equal((256, 128), (decoded.Width, decoded.Height));
+        var left = decoded.GetPixel(60, 64);
+        var right = decoded.GetPixel(196, 64);
+        Assert.InRange(left.Red, 185, 215);
+        Assert.InRange(right.Blue, 205, 235);
+        Assert.Null(Thumbnails.Make([0x89, 0x50, 0x4E, 0x47, 1, 2, 3]));
+    }
+
+    [Fact]
     public void Index_commands_report_info_delete_ids_and_refuse_bad_input()
     {
         var (dir, _) = BuildFromShards();
