@@ -3,7 +3,7 @@ using System.Numerics;
 using System.Text.Json;
 using Tuwen.Search;
 
-// pgvector HNSW on random unit vectors: bulk insert rate, HNSW build time, then per ef_search the latency of
+// pgvector HNSW on bench/search's clustered unit vectors: bulk insert rate, HNSW build time, then per ef_search the latency of
 // single queries (p50/p99, sequential QPS), the QPS of batched queries, and recall@10 against an exact search.
 // Usage: SearchPgBench CONNECTION COUNT DIM QUERIES M EF_CONSTRUCTION EF_SEARCH[,EF_SEARCH…] MAINTENANCE_WORK_MEM OUT.json
 if (args.Length != 9)
@@ -20,8 +20,10 @@ const int K = 10, Chunk = 20_000;
 void Log(string s) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {s}");
 
 var sw = Stopwatch.StartNew();
-var vectors = RandomUnit.Generate(count, dim, seed: 1);
-var queries = RandomUnit.Generate(queryCount, dim, seed: 2);
+// bench/search's data: 10,000 centres, noise norm 0.75, seed 7; corpus stream 0, query stream 1.
+var data = new SearchBench.BenchData(dim, 10_000, 0.75, seed: 7);
+var vectors = data.Rows(0, 0, count);
+var queries = data.Rows(1, 0, queryCount);
 Log($"generated {count:N0} + {queryCount:N0} vectors in {sw.Elapsed.TotalSeconds:F1} s");
 
 sw.Restart();
@@ -105,27 +107,9 @@ static class Measure
     }
 }
 
-/// <summary>Seeded uniform directions on the unit sphere (normalised Gaussians).</summary>
-static class RandomUnit
+/// <summary>SIMD inner product for the exact reference.</summary>
+static class VectorDot
 {
-    public static float[] Generate(int count, int dim, int seed)
-    {
-        var v = new float[(long)count * dim];
-        Parallel.For(0, (count + 9_999) / 10_000, block =>
-        {
-            var rng = new Random(seed * 1_000_003 + block);
-            for (var i = block * 10_000; i < Math.Min(count, (block + 1) * 10_000); i++)
-            {
-                var row = v.AsSpan(i * dim, dim);
-                for (var d = 0; d < dim; d++)
-                    row[d] = (float)(Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble()));
-                var norm = MathF.Sqrt(Dot(row, row));
-                for (var d = 0; d < dim; d++) row[d] /= norm;
-            }
-        });
-        return v;
-    }
-
     public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         var acc = Vector<float>.Zero;
@@ -151,7 +135,7 @@ static class ExactSearch
             var best = new PriorityQueue<long, float>(k + 1);
             for (var i = 0; i < count; i++)
             {
-                var s = RandomUnit.Dot(query, vectors.AsSpan(i * dim, dim));
+                var s = VectorDot.Dot(query, vectors.AsSpan(i * dim, dim));
                 if (best.Count < k) best.Enqueue(i, s);
                 else if (best.TryPeek(out _, out var worst) && s > worst) best.EnqueueDequeue(i, s);
             }

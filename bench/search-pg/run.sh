@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# pgvector HNSW on COUNT random 512-d unit vectors in a private PostgreSQL 15 cluster on 127.0.0.1 (started
+# pgvector HNSW on COUNT clustered 512-d unit vectors (bench/search's seeded data) in a private PostgreSQL 15 cluster on 127.0.0.1 (started
 # here in a temp dir, stopped and deleted at the end): bulk insert (binary COPY) and HNSW build rate, then
 # 1,000 queries per ef_search — p50/p99 latency and QPS of single queries, QPS of batched queries, recall@10
 # against an exact search. Writes bench/results/search-pgvector.{md,json}.
@@ -44,7 +44,7 @@ r.update({"bench": "search-pgvector", "date": datetime.date.today().isoformat(),
 n = r["count"]
 md = [f"# search-pgvector ({r['date']}, commit {commit}, {os.cpu_count()} cores, {cpu})", "",
       f"Command: `{r['command']}`. {pgv}; private cluster on 127.0.0.1 (shared_buffers 2GB, one parallel build",
-      f"worker, fsync off), client in the same machine. {n:,} random {r['dim']}-d unit vectors, {r['queries']:,} random unit queries, k = {r['k']}.",
+      f"worker, fsync off), client in the same machine. {n:,} clustered {r['dim']}-d unit vectors (bench/search's generator: 10,000 centres, noise norm 0.75, seed 7), {r['queries']:,} queries from the same clusters, k = {r['k']}.",
       f"Load average (1/5/15 min) before: {load_before}, after: {load_after} — the machine is shared with other engineers' builds,",
       "so absolute figures are noisy.", "",
       f"- Insert (binary COPY, 20,000 rows per call, no index): {r['insert_seconds']:.1f} s = {r['insert_per_s']:,.0f} vectors/s",

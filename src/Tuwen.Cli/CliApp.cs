@@ -24,6 +24,7 @@ public static class CliApp
         root.Add(Commands.EmbedCommand.Create());
         root.Add(Commands.ExportCommand.Create());
         root.Add(Commands.ServeCommand.Create());
+        root.Add(Commands.IndexCommand.Create());
         return root;
     }
 

@@ -16,8 +16,9 @@ public static class ServeCommand
         var remote = new Option<bool>("--allow-remote-urls") { Description = "let queries name an image_url the server downloads" };
         var maxUpload = new Option<int>("--max-upload-mb") { Description = "largest image upload, MB", DefaultValueFactory = _ => 4 };
         var rateLimit = new Option<int>("--rate-limit") { Description = "requests per minute per client address (0: off)", DefaultValueFactory = _ => 600 };
+        var store = new Option<string?>("--store") { Description = "PostgreSQL connection string (\"Host=…;Username=…;Database=…\" or postgres://…): search the index's vectors in pgvector tables kept in step with the directory (default: $TUWEN_VECTOR_STORE; unset: in-process)" };
         var command = new Command("serve", "Serve text↔image search (JSON API compatible with clip-retrieval's, and a web page)")
-            { index, port, host, adminToken, remote, maxUpload, rateLimit };
+            { index, port, host, adminToken, remote, maxUpload, rateLimit, store };
         command.SetAction((p, cancel) =>
         {
             var options = new ServerOptions
@@ -30,15 +31,15 @@ public static class ServeCommand
                 RateLimitPerMinute = Checked(p.GetValue(rateLimit), 0, 1_000_000, "--rate-limit"),
             };
             if (options.Port is < 0 or > 65535) throw new TuwenException($"--port: {options.Port} is not a TCP port");
-            return Serve(p.GetValue(index)!, options, cancel);
+            return Serve(p.GetValue(index)!, options, cancel, p.GetValue(store) ?? NonEmpty(Environment.GetEnvironmentVariable("TUWEN_VECTOR_STORE")));
         });
         return command;
     }
 
-    public static int Serve(string indexDir, ServerOptions options, CancellationToken cancel)
+    public static int Serve(string indexDir, ServerOptions options, CancellationToken cancel, string? vectorStore = null)
     {
         CliApp.ConfigureTorch();
-        using var service = SearchService.Open(CatalogDirectories.Open(indexDir));
+        using var service = SearchService.Open(Search.SearchCatalog.Open(indexDir, vectorStore));
         using var app = TuwenServer.Build(service, options);
         try { app.StartAsync(cancel).GetAwaiter().GetResult(); }
         catch (IOException e) { throw new TuwenException($"cannot listen on {options.Host}:{options.Port}: {e.Message}"); }

@@ -175,6 +175,17 @@ public sealed class PgVectorIndex : IVectorIndex
         return cmd.ExecuteNonQuery();
     }
 
+    /// <summary>Every id in the table (for keeping it in step with an index file).</summary>
+    public long[] Ids()
+    {
+        using var conn = Connect(_source, _where);
+        using var cmd = new NpgsqlCommand($"select id from \"{_table}\"", conn);
+        using var reader = cmd.ExecuteReader();
+        var ids = new List<long>();
+        while (reader.Read()) ids.Add(reader.GetInt64(0));
+        return [.. ids];
+    }
+
     public bool TryGetVector(long id, Span<float> into)
     {
         if (into.Length != Dim) throw new TuwenException($"vector buffer holds {into.Length} floats, not {Dim}");

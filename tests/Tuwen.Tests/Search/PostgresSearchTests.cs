@@ -12,7 +12,7 @@ public sealed class PostgresSearchTests(PostgresCluster cluster)
     {
         // Ids are spread out and not in insertion order, so a mix-up of row index and id shows.
         var ids = Enumerable.Range(0, Count).Select(i => 1_000_003L * ((i * 7919L) % Count) + 17).ToArray();
-        return (ids, PostgresRandomVectors.Unit(Count, Dim, seed: 7), PostgresRandomVectors.Unit(Queries, Dim, seed: 8));
+        return (ids, SearchVectors.RandomUnit(7, Count, Dim), SearchVectors.RandomUnit(8, Queries, Dim));
     }
 
     [Fact]
@@ -28,7 +28,7 @@ public sealed class PostgresSearchTests(PostgresCluster cluster)
         Assert.Equal(Queries, hits.Length);
         for (var q = 0; q < Queries; q++)
         {
-            var expected = PostgresRandomVectors.BruteForce(vectors, ids, Dim, queries.AsSpan(q * Dim, Dim), K);
+            var expected = SearchVectors.BruteForce(vectors, ids, Dim, queries.AsSpan(q * Dim, Dim), K);
             Assert.Equal(expected.Select(e => e.Id), hits[q].Select(h => h.Id));
             for (var i = 0; i < K; i++) Assert.Equal(expected[i].Score, hits[q][i].Score, 1e-5);
         }
@@ -49,7 +49,7 @@ public sealed class PostgresSearchTests(PostgresCluster cluster)
         int found = 0;
         for (var q = 0; q < Queries; q++)
         {
-            var expected = PostgresRandomVectors.BruteForce(vectors, ids, Dim, queries.AsSpan(q * Dim, Dim), K);
+            var expected = SearchVectors.BruteForce(vectors, ids, Dim, queries.AsSpan(q * Dim, Dim), K);
             Assert.Equal(K, hits[q].Length);
             Assert.Equal(expected[0].Id, hits[q][0].Id);
             Assert.Equal(expected[0].Score, hits[q][0].Score, 1e-5);
