@@ -27,19 +27,26 @@ if ! command -v dotnet >/dev/null; then
   log "the .NET 10 SDK is required (dotnet on PATH) and was not found"; exit 2
 fi
 
+# A private apt configuration for the next Debian release (type "deb" or "deb-src") of the machine's own
+# archive, in a temporary directory: sets d (the directory) and O (apt-get options); /etc/apt is untouched.
+next_release_apt() {
+  d=$(mktemp -d); chmod 755 "$d"; mkdir -p "$d/lists/partial"
+  local src
+  src=$(grep -hsvE '^\s*#' /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources |
+        grep -oE 'https?://[^ ]*/debian/?( |$)' | head -n1 | tr -d ' ' || true)
+  [ -n "$src" ] || { log "no Debian archive found in /etc/apt sources"; exit 2; }
+  echo "$1 $src trixie main" > "$d/sources.list"
+  O=(-o "Dir::Etc::SourceList=$d/sources.list" -o Dir::Etc::SourceParts=/dev/null -o "Dir::State::Lists=$d/lists")
+  as_root apt-get "${O[@]}" update -qq >/dev/null
+}
+
 # --- libstdc++ with GLIBCXX_3.4.32 (TorchSharp 0.107 / libtorch 2.10) -------------------------
 # Debian 12 stops at GLIBCXX_3.4.30; take libstdc++6 from the next Debian release of the
 # machine's own archive. Only runs when the symbol version is missing.
 libstd=/usr/lib/x86_64-linux-gnu/libstdc++.so.6
 if ! grep -qa GLIBCXX_3.4.32 "$libstd"; then
   log "installing a newer libstdc++6 (GLIBCXX_3.4.32 missing)"
-  d=$(mktemp -d); chmod 755 "$d"; mkdir -p "$d/lists/partial"
-  src=$(grep -hsvE '^\s*#' /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources |
-        grep -oE 'https?://[^ ]*/debian/?( |$)' | head -n1 | tr -d ' ' || true)
-  [ -n "$src" ] || { log "no Debian archive found in /etc/apt sources"; exit 2; }
-  echo "deb $src trixie main" > "$d/sources.list"
-  O=(-o "Dir::Etc::SourceList=$d/sources.list" -o Dir::Etc::SourceParts=/dev/null -o "Dir::State::Lists=$d/lists")
-  as_root apt-get "${O[@]}" update -qq >/dev/null
+  next_release_apt deb
   DEBIAN_FRONTEND=noninteractive as_root apt-get "${O[@]}" install -y -qq libstdc++6 >/dev/null
   rm -rf "$d"
   grep -qa GLIBCXX_3.4.32 "$libstd" || { log "libstdc++ upgrade did not provide GLIBCXX_3.4.32"; exit 2; }
@@ -60,13 +67,7 @@ if [ "${TUWEN_SKIP_PGVECTOR:-0}" != 1 ] && [ ! -f /usr/share/postgresql/15/exten
     as_root apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${pgneed[@]}" >/dev/null
   fi
-  d=$(mktemp -d); chmod 755 "$d"; mkdir -p "$d/lists/partial"
-  src=$(grep -hsvE '^\s*#' /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources |
-        grep -oE 'https?://[^ ]*/debian/?( |$)' | head -n1 | tr -d ' ' || true)
-  [ -n "$src" ] || { log "no Debian archive found in /etc/apt sources"; exit 2; }
-  echo "deb-src $src trixie main" > "$d/sources.list"
-  O=(-o "Dir::Etc::SourceList=$d/sources.list" -o Dir::Etc::SourceParts=/dev/null -o "Dir::State::Lists=$d/lists")
-  as_root apt-get "${O[@]}" update -qq >/dev/null
+  next_release_apt deb-src
   # apt warns that it downloads unsandboxed as root; keep that out of the output unless it fails.
   (cd "$d" && as_root apt-get "${O[@]}" source --download-only -qq pgvector >/dev/null 2>"$d/apt.log") ||
     { log "apt-get source pgvector failed:"; cat "$d/apt.log" >&2; exit 2; }
