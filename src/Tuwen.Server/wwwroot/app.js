@@ -102,3 +102,7 @@ drop.addEventListener("dragleave", () => drop.classList.remove("over"));
 drop.addEventListener("drop", (e) => { e.preventDefault(); drop.classList.remove("over"); searchFile(e.dataTransfer.files[0]); });
 drop.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") $("upload").click(); });
 health();
+
+// A query in the address (?q=笑脸) runs at once, so a search can be linked and bookmarked.
+const initialQuery = new URLSearchParams(location.search).get("q");
+if (initialQuery) { $("query").value = initialQuery; $("search-form").requestSubmit(); }

@@ -19,7 +19,15 @@ public static class Thumbnails
         double shrink = Math.Min(1.0, (double)MaxSide / Math.Max(original.Width, original.Height));
         int width = Math.Max(1, (int)Math.Round(original.Width * shrink)), height = Math.Max(1, (int)Math.Round(original.Height * shrink));
         using var resized = shrink < 1.0 ? original.Resize(new SKImageInfo(width, height), new SKSamplingOptions(SKCubicResampler.Mitchell)) : null;
-        using var image = SKImage.FromBitmap(resized ?? original);
+        // JPEG has no alpha: flatten onto white (as the model's transform does), or transparent pixels turn black.
+        var source = resized ?? original;
+        using var flat = new SKBitmap(new SKImageInfo(source.Width, source.Height, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        using (var canvas = new SKCanvas(flat))
+        {
+            canvas.Clear(SKColors.White);
+            canvas.DrawBitmap(source, 0, 0);
+        }
+        using var image = SKImage.FromBitmap(flat);
         using var data = image.Encode(SKEncodedImageFormat.Jpeg, quality);
         return data?.ToArray();
     }

@@ -124,6 +124,26 @@ public class SearchCatalogTests
     }
 
     [Fact]
+    public void Transparent_pixels_become_white_in_the_jpeg_thumbnail()
+    {
+        // An emoji-like PNG: a red disc on a fully transparent square (JPEG would otherwise show black corners).
+        using var bitmap = new SKBitmap(new SKImageInfo(64, 64, SKColorType.Rgba8888, SKAlphaType.Premul));
+        using (var canvas = new SKCanvas(bitmap))
+        {
+            canvas.Clear(SKColors.Transparent);
+            using var paint = new SKPaint { Color = new SKColor(220, 20, 20), IsAntialias = true };
+            canvas.DrawCircle(32, 32, 20, paint);
+        }
+        using var png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+        using var decoded = SKBitmap.Decode(Thumbnails.Make(png.ToArray())!);
+        var corner = decoded.GetPixel(2, 2);
+        Assert.True(corner.Red > 245 && corner.Green > 245 && corner.Blue > 245, $"corner is {corner}");
+        var centre = decoded.GetPixel(32, 32);
+        Assert.InRange(centre.Red, 200, 240);
+        Assert.InRange(centre.Green, 0, 45);
+    }
+
+    [Fact]
     public void Index_commands_report_info_delete_ids_and_refuse_bad_input()
     {
         var (dir, _) = BuildFromShards();
