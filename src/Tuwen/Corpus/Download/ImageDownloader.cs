@@ -1,8 +1,9 @@
 using System.Collections.Concurrent;
 using System.Net;
-using Polly;
 using Polly.Retry;
+using Polly;
 using Tuwen.Corpus.Pipeline;
+using Tuwen.Data;
 
 namespace Tuwen.Corpus.Download;
 
@@ -149,7 +150,7 @@ public sealed class ImageDownloader : IDisposable
                 return (DownloadResult.Fail("download.x_robots_tag", url.AbsoluteUri), null);
             var body = await BodyReader.ReadAsync(response, _options.MaxBodyBytes, truncate: false, timeout.Token).ConfigureAwait(false);
             if (body is null) return (DownloadResult.Fail("download.too_large", url.AbsoluteUri), null);
-            var format = ContentSniffer.ImageFormat(body);
+            var format = ImageFormats.Sniff(body);
             if (format is null) return (DownloadResult.Fail("download.not_an_image", url.AbsoluteUri), null);
             return (new DownloadResult(body, format, null, url.AbsoluteUri), null);
         }

@@ -106,7 +106,7 @@ public static class ChineseClipDataset
                 continue;
             }
             var bytes = DecodeBase64(base64, source);
-            var extension = SniffExtension(bytes) ?? throw new TuwenException($"{source}: image {id} is not a JPEG, PNG, WebP or GIF");
+            var extension = ImageFormats.Sniff(bytes) ?? throw new TuwenException($"{source}: image {id} is not a JPEG, PNG, WebP or GIF");
             var metadata = new JsonObject
             {
                 ["source"] = "cnclip",
@@ -116,16 +116,6 @@ public static class ChineseClipDataset
             counts.Samples++;
             yield return Sample.Create($"cnclip-{id}", bytes, extension, [.. texts.Select(t => t.Text)], metadata);
         }
-    }
-
-    /// <summary>The file extension for the image format the bytes start with, or null when unknown.</summary>
-    public static string? SniffExtension(ReadOnlySpan<byte> bytes)
-    {
-        if (bytes.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8, 0xFF])) return "jpg";
-        if (bytes.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G'])) return "png";
-        if (bytes.StartsWith("GIF8"u8)) return "gif";
-        if (bytes.Length >= 12 && bytes.StartsWith("RIFF"u8) && bytes[8..12].SequenceEqual("WEBP"u8)) return "webp";
-        return null;
     }
 
     /// <summary>

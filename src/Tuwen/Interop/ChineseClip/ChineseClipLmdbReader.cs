@@ -94,7 +94,7 @@ public sealed class ChineseClipLmdbReader
             var value = file.Get(key) ?? throw new TuwenException($"{source}: value missing");
             // Chinese-CLIP decodes the value as UTF-8 text holding base64.
             var bytes = ChineseClipDataset.DecodeBase64(Encoding.UTF8.GetString(value), source);
-            var extension = ChineseClipDataset.SniffExtension(bytes) ?? throw new TuwenException($"{source}: image {id} is not a JPEG, PNG, WebP or GIF");
+            var extension = ImageFormats.Sniff(bytes) ?? throw new TuwenException($"{source}: image {id} is not a JPEG, PNG, WebP or GIF");
             var metadata = new JsonObject
             {
                 ["source"] = "cnclip",

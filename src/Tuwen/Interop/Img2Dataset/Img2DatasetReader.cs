@@ -99,7 +99,7 @@ public sealed class Img2DatasetReader
                 continue;
             }
             var meta = metadata[i] is { } m ? ParseMetadata(m, source) : ImportedMetadata(extras, i);
-            var extension = ChineseClipDataset.SniffExtension(image.Bytes) ?? image.Name;
+            var extension = ImageFormats.Sniff(image.Bytes) ?? image.Name;
             samples.Add(Sample.Create(key, image.Bytes, extension, rowCaptions, meta));
         }
         return samples;

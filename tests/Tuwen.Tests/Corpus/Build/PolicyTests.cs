@@ -1,6 +1,7 @@
 using System.Net;
 using Tuwen.Corpus.Download;
 using Tuwen.Corpus.Pipeline;
+using Tuwen.Data;
 
 namespace Tuwen.Tests.Corpus.Build;
 
@@ -57,12 +58,12 @@ public sealed class PolicyTests
     [Fact]
     public void Content_is_sniffed_from_bytes()
     {
-        Assert.Equal("jpg", ContentSniffer.ImageFormat([0xFF, 0xD8, 0xFF, 0xE0]));
-        Assert.Equal("png", ContentSniffer.ImageFormat([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0]));
-        Assert.Equal("gif", ContentSniffer.ImageFormat("GIF89a..."u8));
-        Assert.Equal("webp", ContentSniffer.ImageFormat("RIFF\0\0\0\0WEBPVP8 "u8));
-        Assert.Null(ContentSniffer.ImageFormat("<!doctype html>"u8));
-        Assert.Null(ContentSniffer.ImageFormat([]));
+        Assert.Equal("jpg", ImageFormats.Sniff([0xFF, 0xD8, 0xFF, 0xE0]));
+        Assert.Equal("png", ImageFormats.Sniff([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0]));
+        Assert.Equal("gif", ImageFormats.Sniff("GIF89a..."u8));
+        Assert.Equal("webp", ImageFormats.Sniff("RIFF\0\0\0\0WEBPVP8 "u8));
+        Assert.Null(ImageFormats.Sniff("<!doctype html>"u8));
+        Assert.Null(ImageFormats.Sniff([]));
     }
 
     [Fact]
