@@ -31,10 +31,7 @@ public sealed record DatasetStats(string Name, IReadOnlyList<ShardStats> Shards,
     /// <summary>Writes stats.json through a temporary file and a rename, so a reader never sees half of it.</summary>
     public void WriteAtomically(string datasetDirectory)
     {
-        var path = Path.Combine(datasetDirectory, ShardFormat.StatsFileName);
-        var temporary = path + ".tmp";
-        File.WriteAllText(temporary, ToJson().ToJsonString(ShardFormat.IndentedJson) + "\n");
-        File.Move(temporary, path, overwrite: true);
+        AtomicFile.WriteText(Path.Combine(datasetDirectory, ShardFormat.StatsFileName), w => w.Write(ToJson().ToJsonString(ShardFormat.IndentedJson) + "\n"));
     }
 
     /// <summary>Reads DIR/stats.json (or the stats.json beside a shard file); null when there is none.</summary>

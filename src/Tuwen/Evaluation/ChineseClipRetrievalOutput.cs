@@ -1,4 +1,5 @@
 using System.Text;
+using Tuwen.Data;
 using Tuwen.Inference;
 using Tuwen.Interop.ChineseClip;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Parquet.Serialization;
+using Tuwen.Data;
 
 namespace Tuwen.Inference;
 

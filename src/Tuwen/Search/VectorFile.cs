@@ -78,7 +78,7 @@ internal sealed unsafe class VectorFile : IDisposable
     public static void Write(string path, VectorEncoding encoding, int dim, bool approximate, int nprobe, float[] centroids,
         long[] listOffsets, long[] ids, float[] scales, Action<Stream> writeRows)
     {
-        Inference.AtomicFile.Write(path, stream =>
+        Data.AtomicFile.Write(path, stream =>
         {
             using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
             writer.Write(Magic);

@@ -1,7 +1,7 @@
 using System.Text;
+using Tuwen.Interop;
 using Tuwen.Interop.ChineseClip;
 using Tuwen.Interop.Lmdb;
-using Tuwen.Interop;
 using Tuwen.Tests.Cli;
 
 namespace Tuwen.Tests.Interop;

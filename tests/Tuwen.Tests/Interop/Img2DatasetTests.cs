@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
-using Parquet.Schema;
 using Parquet;
+using Parquet.Schema;
 using Tuwen.Data;
 using Tuwen.Interop.ChineseClip;
 using Tuwen.Interop.Img2Dataset;

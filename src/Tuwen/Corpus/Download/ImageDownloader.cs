@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
-using Polly.Retry;
 using Polly;
+using Polly.Retry;
 using Tuwen.Corpus.Pipeline;
 using Tuwen.Data;
 

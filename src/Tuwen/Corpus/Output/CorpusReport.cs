@@ -69,14 +69,12 @@ public static class CorpusReport
         html.Append("<h2>Samples</h2><div class=grid>");
         foreach (var sample in grid)
         {
-            var mime = sample.ImageExtension == "png" ? "image/png" : "image/jpeg";
+            var mime = ImageFormats.ContentType(sample.ImageExtension);
             html.Append("<div class=cell><img alt=\"\" src=\"data:").Append(mime).Append(";base64,").Append(Convert.ToBase64String(sample.Image)).Append("\"><br>")
                 .Append(Escape(sample.Key)).Append("<br>").Append(Escape(sample.Captions[0])).Append("</div>");
         }
         html.Append("</div></body></html>\n");
-        var temporary = path + ".tmp";
-        File.WriteAllText(temporary, html.ToString());
-        File.Move(temporary, path, overwrite: true);
+        AtomicFile.WriteText(path, w => w.Write(html.ToString()));
     }
 
     /// <summary>Horizontal bars as inline SVG; the last bin is open-ended.</summary>

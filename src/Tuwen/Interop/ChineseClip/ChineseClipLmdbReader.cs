@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
 using System.Text;
+using System.Text.Json.Nodes;
 using Tuwen.Data;
 using Tuwen.Interop.Lmdb;
 

@@ -1,7 +1,7 @@
-using System.Text.Json.Nodes;
 using System.Text.Json;
-using Parquet.Schema;
+using System.Text.Json.Nodes;
 using Parquet;
+using Parquet.Schema;
 using Tuwen.Data;
 using Tuwen.Interop.ChineseClip;
 

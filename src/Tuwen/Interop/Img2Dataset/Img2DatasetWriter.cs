@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text.Json.Nodes;
 using System.Text.Json;
-using Parquet.Schema;
+using System.Text.Json.Nodes;
 using Parquet;
+using Parquet.Schema;
 using SkiaSharp;
 using Tuwen.Data;
 

@@ -1,5 +1,5 @@
-using Tuwen.Models;
 using TorchSharp;
+using Tuwen.Models;
 using static TorchSharp.torch;
 
 namespace Tuwen.Interop.Onnx;

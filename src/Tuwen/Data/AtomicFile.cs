@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Tuwen.Inference;
+namespace Tuwen.Data;
 
 /// <summary>
 /// Writes a file under "name.tmp" and renames it into place only once complete, so an interrupted run never
