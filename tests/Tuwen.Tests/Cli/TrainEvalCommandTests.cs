@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Tuwen.Data;
+using Tuwen.Tests.Data;
 
 namespace Tuwen.Tests.Cli;
 
@@ -9,12 +10,10 @@ namespace Tuwen.Tests.Cli;
 /// </summary>
 public class TrainEvalCommandTests : IDisposable
 {
-    private readonly string root = Path.Combine(Path.GetTempPath(), $"tuwen-cli-{Guid.NewGuid():N}");
+    private readonly TempDirectory temp = new();
+    private string root => temp.Path;
 
-    public void Dispose()
-    {
-        if (Directory.Exists(root)) Directory.Delete(root, true);
-    }
+    public void Dispose() => temp.Dispose();
 
     private string WriteFlickrShards(int images, bool plantCorrupt)
     {

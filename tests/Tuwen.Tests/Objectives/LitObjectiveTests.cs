@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Tuwen.Models;
 using Tuwen.Objectives;
+using Tuwen.Tests.Data;
 using Tuwen.Tests.Training;
 using Tuwen.Training;
 using static TorchSharp.torch;
@@ -19,12 +20,10 @@ public sealed class LitObjectiveTests : IDisposable
         Vision = ResumeTests.Micro.Vision with { Stem = "conv" },
     };
 
-    private readonly string root = Path.Combine(Path.GetTempPath(), $"tuwen-lit-{Guid.NewGuid():N}");
+    private readonly TempDirectory temp = new();
+    private string root => temp.Path;
 
-    public void Dispose()
-    {
-        if (Directory.Exists(root)) Directory.Delete(root, true);
-    }
+    public void Dispose() => temp.Dispose();
 
     private static TrainConfig Recipe(int steps) => new()
     {

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Tuwen.Models;
 using Tuwen.Tests.Corpus;
+using Tuwen.Tests.Data;
 using Tuwen.Tests.Models;
 using Tuwen.Training;
 
@@ -13,12 +14,10 @@ namespace Tuwen.Tests.Objectives;
 [Collection(EmojiZhCollection.Name)]
 public sealed class LitOnEmojiTests(EmojiZhFixture emoji) : IDisposable
 {
-    private readonly string root = Path.Combine(Path.GetTempPath(), $"tuwen-lit-emoji-{Guid.NewGuid():N}");
+    private readonly TempDirectory temp = new();
+    private string root => temp.Path;
 
-    public void Dispose()
-    {
-        if (Directory.Exists(root)) Directory.Delete(root, true);
-    }
+    public void Dispose() => temp.Dispose();
 
     private ObjectiveRun ClipThenLit(ModelConfig config)
     {

@@ -3,6 +3,7 @@ using Tuwen.Data;
 using Tuwen.Evaluation;
 using Tuwen.Models;
 using Tuwen.Tests.Corpus;
+using Tuwen.Tests.Data;
 using Tuwen.Training;
 using static TorchSharp.torch;
 
@@ -86,12 +87,10 @@ public static class ObjectiveTraining
 [Collection(EmojiZhCollection.Name)]
 public sealed class ClipOnEmojiTests(EmojiZhFixture emoji) : IDisposable
 {
-    private readonly string root = Path.Combine(Path.GetTempPath(), $"tuwen-clip-{Guid.NewGuid():N}");
+    private readonly TempDirectory temp = new();
+    private string root => temp.Path;
 
-    public void Dispose()
-    {
-        if (Directory.Exists(root)) Directory.Delete(root, true);
-    }
+    public void Dispose() => temp.Dispose();
 
     [Fact]
     public void ClipTrainsResumesAndEvaluatesWithCosines()

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Tuwen.Evaluation;
 using Tuwen.Objectives;
 using Tuwen.Tests.Corpus;
+using Tuwen.Tests.Data;
 using Tuwen.Training;
 using static TorchSharp.torch;
 
@@ -10,12 +11,10 @@ namespace Tuwen.Tests.Objectives;
 [Collection(EmojiZhCollection.Name)]
 public sealed class R2d2OnEmojiTests(EmojiZhFixture emoji) : IDisposable
 {
-    private readonly string root = Path.Combine(Path.GetTempPath(), $"tuwen-r2d2-{Guid.NewGuid():N}");
+    private readonly TempDirectory temp = new();
+    private string root => temp.Path;
 
-    public void Dispose()
-    {
-        if (Directory.Exists(root)) Directory.Delete(root, true);
-    }
+    public void Dispose() => temp.Dispose();
 
     [Fact]
     public void R2d2TrainsResumesAndEvaluatesWithReranking()

@@ -4,6 +4,7 @@ using Tuwen.Evaluation;
 using Tuwen.Models;
 using Tuwen.Objectives;
 using Tuwen.Tests.Corpus;
+using Tuwen.Tests.Data;
 using Tuwen.Training;
 using static TorchSharp.torch;
 
@@ -12,12 +13,10 @@ namespace Tuwen.Tests.Objectives;
 [Collection(EmojiZhCollection.Name)]
 public sealed class TokenWiseOnEmojiTests(EmojiZhFixture emoji) : IDisposable
 {
-    private readonly string root = Path.Combine(Path.GetTempPath(), $"tuwen-filip-{Guid.NewGuid():N}");
+    private readonly TempDirectory temp = new();
+    private string root => temp.Path;
 
-    public void Dispose()
-    {
-        if (Directory.Exists(root)) Directory.Delete(root, true);
-    }
+    public void Dispose() => temp.Dispose();
 
     [Fact]
     public void FilipTrainsResumesAndEvaluatesTokenWise()
