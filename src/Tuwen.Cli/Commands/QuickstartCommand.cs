@@ -79,7 +79,8 @@ public static class QuickstartCommand
             var t2i0 = untrained.Retrieval!.TextToImage.RecallAt10;
             var summary = new StringBuilder()
                 .AppendLine($"corpus: {corpusSeconds:F0} s, training: {result.State.Step} steps, {result.State.PairsSeen} pairs in {trainSeconds:F0} s " +
-                            $"({result.PairsPerSecond:F0} pairs/s, {recipe.Precision}), total {clock.Elapsed.TotalSeconds:F0} s")
+                            $"({result.PairsPerSecond:F0} pairs/s, {recipe.Precision}, waiting for data {100 * result.DataWaitFraction:F1} % of step time), " +
+                            $"total {clock.Elapsed.TotalSeconds:F0} s")
                 .AppendLine($"text→image R@10: trained {t2i:F2} % vs untrained {t2i0:F2} % ({(t2i0 > 0 ? t2i / t2i0 : double.PositiveInfinity):F1}×)")
                 .AppendLine($"zero-shot into {zeroShot.ClassNames.Count} emoji groups, mean per-class top-1: trained {trained.ZeroShot!.MeanPerClassAccuracy:F2} % " +
                             $"vs untrained {untrained.ZeroShot!.MeanPerClassAccuracy:F2} % (plain top-1 rewards always answering the largest group, 人体)")

@@ -33,7 +33,7 @@ public static class TrainCommand
             using (model)
             {
                 Reports.WriteLossPlot(options.RunDir);
-                Console.WriteLine($"steps {result.State.Step}, pairs {result.State.PairsSeen}, {result.PairsPerSecond:F0} pairs/s, final loss {result.State.LastMetrics.GetValueOrDefault("loss"):F4}");
+                Console.WriteLine($"steps {result.State.Step}, pairs {result.State.PairsSeen}, {result.PairsPerSecond:F0} pairs/s, waiting for data {100 * result.DataWaitFraction:F1} % of step time, final loss {result.State.LastMetrics.GetValueOrDefault("loss"):F4}");
                 Console.WriteLine($"checkpoint: {result.CheckpointDir}");
                 Console.WriteLine($"metrics:    {result.MetricsPath}");
                 if (PeakResidentMiB() is { } peak) Console.WriteLine($"peak memory: {peak} MiB");

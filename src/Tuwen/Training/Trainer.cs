@@ -21,7 +21,10 @@ public interface ITrainData
 
 public sealed record TrainProgress(long Step, long TotalSteps, int Epoch, double Loss, double Lr, double PairsPerSecond, IReadOnlyDictionary<string, double> Metrics);
 
-public sealed record TrainResult(TrainState State, string CheckpointDir, string MetricsPath, double PairsPerSecond, bool Cancelled);
+/// <param name="DataWaitFraction">Share of this run's step time spent waiting for the loader's next batch
+/// (0 = the input pipeline never stalled the model).</param>
+public sealed record TrainResult(TrainState State, string CheckpointDir, string MetricsPath, double PairsPerSecond, bool Cancelled,
+    double DataWaitFraction = 0);
 
 /// <summary>
 /// The training loop (nanoGPT-sized on purpose): AdamW with decoupled decay, warm-up + cosine, gradient
@@ -72,7 +75,7 @@ public sealed class Trainer
 
         var dtype = Autocast.Parse(recipe.Precision);
         var clock = Stopwatch.StartNew();
-        double trainSeconds = state.TrainSeconds, windowSeconds = 0;
+        double trainSeconds = state.TrainSeconds, windowSeconds = 0, windowWait = 0, runSeconds = 0, runWait = 0;
         long windowPairs = 0;
         var epoch = state.Epoch;
         var position = state.SamplesInEpoch;
@@ -91,7 +94,11 @@ public sealed class Trainer
             var metricSums = new Dictionary<string, double>();
             for (var micro = 0; micro < recipe.AccumSteps; micro++)
             {
-                if (!batches.MoveNext()) throw new TuwenException("the training data produced no batches (too few samples for one batch?)");
+                var waitStart = clock.Elapsed.TotalSeconds;
+                var more = batches.MoveNext();
+                var waited = clock.Elapsed.TotalSeconds - waitStart;
+                windowWait += waited; runWait += waited;
+                if (!more) throw new TuwenException("the training data produced no batches (too few samples for one batch?)");
                 var (batch, e, pos) = batches.Current;
                 using (batch)
                 using (var scope = NewDisposeScope())
@@ -115,11 +122,12 @@ public sealed class Trainer
             objective.AfterStep(model);
 
             var seconds = clock.Elapsed.TotalSeconds - stepStart;
-            trainSeconds += seconds; windowSeconds += seconds; windowPairs += pairs;
+            trainSeconds += seconds; windowSeconds += seconds; runSeconds += seconds; windowPairs += pairs;
             var loss1 = lossSum / recipe.AccumSteps;
             lastMetrics = metricSums.ToDictionary(kv => kv.Key, kv => kv.Value / recipe.AccumSteps);
             lastMetrics["loss"] = loss1;
             lastMetrics["grad_norm"] = gradNorm;
+            lastMetrics["data_wait_frac"] = Math.Round(windowWait / Math.Max(1e-9, windowSeconds), 4);
             state = state with
             {
                 Step = state.Step + 1, Epoch = epoch, SamplesInEpoch = position, PairsSeen = state.PairsSeen + pairs,
@@ -130,13 +138,13 @@ public sealed class Trainer
             if (state.Step % recipe.LogEvery == 0 || state.Step == total)
             {
                 AppendMetrics(state, lr, pps);
-                windowPairs = 0; windowSeconds = 0;
+                windowPairs = 0; windowSeconds = 0; windowWait = 0;
             }
             if (state.Step % recipe.SaveEvery == 0 && state.Step < total) Save(optimizer, state);
         }
         Save(optimizer, state);
         var overall = state.PairsSeen / Math.Max(1e-9, trainSeconds);
-        return new TrainResult(state, CheckpointDir, MetricsPath, overall, cancelled);
+        return new TrainResult(state, CheckpointDir, MetricsPath, overall, cancelled, runWait / Math.Max(1e-9, runSeconds));
     }
 
     /// <summary>An endless stream of (batch, epoch, samples of that epoch consumed after it).</summary>
