@@ -19,6 +19,7 @@ public sealed class AutocastLinear : nn.Module<Tensor, Tensor>
     }
 
     public Parameter Weight => weight;
+    public Parameter? Bias => bias;
 
     public override Tensor forward(Tensor input) => Autocast.Linear(input, weight, bias);
 }

@@ -39,9 +39,21 @@ public sealed class CrossEncoderAttention : nn.Module<Tensor, Tensor, Tensor?, T
     {
         using var scope = NewDisposeScope();
         long b = x.shape[0], l = x.shape[1], w = x.shape[2], m = memory.shape[1];
-        var q = query.forward(x).view(b, l, heads, w / heads).transpose(1, 2);
-        var k = key.forward(memory).view(b, m, heads, w / heads).transpose(1, 2);
-        var v = value.forward(memory).view(b, m, heads, w / heads).transpose(1, 2);
+        Tensor q, k, v;
+        if (ReferenceEquals(x, memory) && query.Bias is { } qb && key.Bias is { } kb && value.Bias is { } vb)
+        {
+            // Self-attention: one product against the three weights stacked (the parameters stay separate, as
+            // released BERT weights name them) instead of three smaller ones.
+            var qkv = Autocast.Linear(x, cat([query.Weight, key.Weight, value.Weight]), cat([qb, kb, vb]))
+                .view(b, l, 3, heads, w / heads).permute(2, 0, 3, 1, 4);
+            (q, k, v) = (qkv[0], qkv[1], qkv[2]);
+        }
+        else
+        {
+            q = query.forward(x).view(b, l, heads, w / heads).transpose(1, 2);
+            k = key.forward(memory).view(b, m, heads, w / heads).transpose(1, 2);
+            v = value.forward(memory).view(b, m, heads, w / heads).transpose(1, 2);
+        }
         var y = Autocast.Attention(q, k, v, memoryMask).transpose(1, 2).reshape(b, l, w);
         return output_LayerNorm.forward(Scalars.Add(x, output_dense.forward(y))).MoveToOuterDisposeScope();
     }

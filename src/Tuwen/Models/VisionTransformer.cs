@@ -135,11 +135,23 @@ public sealed class VisionTransformer : ImageTower
     public override Tensor ForwardTokens(Tensor images)
     {
         using var scope = NewDisposeScope();
-        var x = conv1.forward(images).flatten(2).transpose(1, 2);            // [B, N, W]
+        var x = Autocast.Current is not null && conv1 is Conv2d patch ? PatchProduct(images, patch.weight!)
+            : conv1.forward(images).flatten(2).transpose(1, 2);            // [B, N, W]
         var cls = class_embedding.view(1, 1, width).expand(x.shape[0], 1, width);
         x = Scalars.Add(cat([cls, x], 1), positional_embedding);
         x = transformer.forward(ln_pre.forward(x), null);
         return ln_post.forward(x).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The patch convolution as the product it is (stride = kernel): under autocast this runs in bfloat16 like
+    /// every other product, where a float32 convolution (im2col + float32 GEMM) would not.
+    /// </summary>
+    private Tensor PatchProduct(Tensor images, Tensor weight)
+    {
+        long b = images.shape[0], p = weight.shape[2], c = weight.shape[1];
+        using var patches = images.reshape(b, c, grid, p, grid, p).permute(0, 2, 4, 1, 3, 5).reshape(b, grid * grid, c * p * p);
+        return Autocast.Linear(patches, weight.view(width, c * p * p), null);
     }
 
     public override (int Height, int Width) TokenGrid => (grid, grid);

@@ -55,6 +55,7 @@ public sealed class Trainer
     public TrainResult Run(ITrainData data, Checkpoint? resume = null, Action<TrainProgress>? progress = null, CancellationToken cancel = default)
     {
         Directory.CreateDirectory(runDir);
+        MallocTuning.KeepFreedMemory();
         var total = TotalSteps(data);
         var schedule = new LrSchedule(recipe.Lr, recipe.MinLr, recipe.WarmupSteps, (int)total);
         model.train();
