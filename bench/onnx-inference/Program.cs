@@ -1,5 +1,6 @@
-// Tuwen side of the onnx-inference bench: the same model run by TorchSharp (fp32, no_grad) and by ONNX Runtime on
-// the graphs `tuwen export onnx` wrote, timed side by side — the two engines alternate iteration by iteration,
+// Tuwen side of the onnx-inference bench: the same model run by TorchSharp (fp32, and bf16 products under Autocast,
+// no_grad) and by ONNX Runtime (fp32: its x86 CPU provider has no bf16 path) on the graphs `tuwen export onnx` wrote,
+// timed side by side — the engines alternate iteration by iteration,
 // so load from other processes hits both alike. Inputs are prepared outside the timed region for both.
 // Usage:
 //   OnnxInference checkpoint MODEL_JSON DIR          random-weight checkpoint of a model config (fp32 recipe)
@@ -34,6 +35,7 @@ var batches = args[4].Split(',').Select(int.Parse).ToArray();
 var budget = double.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture);
 using var noGrad = no_grad();
 var model = loaded.Model;
+using var bf16Weights = new WeightCastCache();
 
 foreach (var batch in batches)
 {
@@ -62,14 +64,24 @@ foreach (var batch in batches)
         return y.data<float>().ToArray();
     }
 
+    // The same model with its products in bf16 (AVX512-BF16 here), weights cast once as an embedding service does.
+    float[] RunTorchBf16()
+    {
+        using var low = Autocast.Enable(ScalarType.BFloat16, bf16Weights);
+        using var y = tower == "image" ? model.EncodeImage(input) : model.EncodeText(input);
+        return y.data<float>().ToArray();
+    }
+
     // Warm-up: first runs allocate and (ORT) plan; two for small batches, one where an iteration takes seconds.
     var warmup = batch >= 64 ? 1 : 2;
     float[] torchOut = [], onnxOut = [];
-    for (var i = 0; i < warmup; i++) { torchOut = RunTorch(); onnxOut = runOnnx(); }
+    float[] bf16Out = [];
+    for (var i = 0; i < warmup; i++) { torchOut = RunTorch(); onnxOut = runOnnx(); bf16Out = RunTorchBf16(); }
     var maxAbs = torchOut.Zip(onnxOut, (a, b) => Math.Abs(a - b)).Max();
+    var maxAbsBf16 = torchOut.Zip(bf16Out, (a, b) => Math.Abs(a - b)).Max();
     var featureScale = torchOut.Max(Math.Abs);
 
-    double torchSeconds = 0, onnxSeconds = 0;
+    double torchSeconds = 0, onnxSeconds = 0, bf16Seconds = 0;
     // At least two timed iterations, one where a single iteration of batch 64 costs a teraflop.
     var iterations = 0;
     var minimum = batch >= 64 ? 1 : 2;
@@ -82,6 +94,9 @@ foreach (var batch in batches)
         clock.Restart();
         runOnnx();
         onnxSeconds += clock.Elapsed.TotalSeconds;
+        clock.Restart();
+        RunTorchBf16();
+        bf16Seconds += clock.Elapsed.TotalSeconds;
         iterations++;
     }
     input.Dispose();
@@ -90,5 +105,6 @@ foreach (var batch in batches)
         ["tower"] = tower, ["batch"] = batch, ["iterations"] = iterations, ["threads"] = threads,
         ["torch_per_s"] = batch * iterations / torchSeconds, ["onnx_per_s"] = batch * iterations / onnxSeconds,
         ["ratio"] = torchSeconds / onnxSeconds, ["max_abs_diff"] = maxAbs, ["max_abs_feature"] = featureScale,
+        ["torch_bf16_per_s"] = batch * iterations / bf16Seconds, ["ratio_bf16"] = bf16Seconds / onnxSeconds, ["max_abs_diff_bf16"] = maxAbsBf16,
     }));
 }

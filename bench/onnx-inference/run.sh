@@ -38,23 +38,24 @@ cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.start
 command = f"bench/onnx-inference/run.sh {budget}"
 result = {"bench": "onnx-inference", "date": datetime.date.today().isoformat(), "commit": commit, "nproc": os.cpu_count(),
           "cpu": cpu, "command": command, "load_before": load_before, "load_after": load_after,
-          "engines": {"torch": "TorchSharp-cpu 0.107.0 fp32, no_grad", "onnx": "Microsoft.ML.OnnxRuntime 1.31.1 CPU, opset 17, ORT_ENABLE_ALL"},
+          "engines": {"torch": "TorchSharp-cpu 0.107.0 fp32, no_grad", "torch_bf16": "TorchSharp-cpu 0.107.0, bf16 products (Autocast, weights cast once), no_grad",
+                      "onnx": "Microsoft.ML.OnnxRuntime 1.31.1 CPU, opset 17, ORT_ENABLE_ALL (fp32; no bf16 on x86 CPUs)"},
           "rows": []}
 md = [f"# onnx-inference ({result['date']}, commit {commit}, {os.cpu_count()} cores, {cpu})", "",
       f"Command: `{command}` (about {budget} s of timed iterations per batch size and engine pair, after 1–2 warm-up runs).",
-      f"Random-weight models; TorchSharp fp32 under no_grad vs ONNX Runtime on the `tuwen export onnx` graphs, both with {os.cpu_count()} threads,",
+      f"Random-weight models; TorchSharp (fp32, and bf16 products) under no_grad vs ONNX Runtime fp32 on the `tuwen export onnx` graphs, all with {os.cpu_count()} threads,",
       "alternating iteration by iteration in one process. Ratio > 1: ONNX Runtime is faster.",
       f"Load average (1/5/15 min) before: {load_before}, after: {load_after} — the machine is shared with other builds, so absolute",
       "figures are noisy; the ratios are measured under the same load.", "",
-      "| model | tower | batch | iterations | TorchSharp /s | ORT /s | ratio ORT/TorchSharp | max abs diff (max abs feature) |",
-      "|---|---|---:|---:|---:|---:|---:|---:|"]
+      "| model | tower | batch | iterations | TorchSharp fp32 /s | ORT fp32 /s | ratio ORT/TorchSharp fp32 | max abs diff (max abs feature) | TorchSharp bf16 /s | ratio ORT/TorchSharp bf16 | bf16 max abs diff |",
+      "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
 names = {("vit-b-16", "image"): "ViT-B/16", ("vit-b-16", "text"): "BERT-base (12 layers, vit-b-16's text tower)", ("rn50", "image"): "RN50 (ModifiedResNet)"}
 for row in rows:
     model, line = row.split("|", 1)
     r = json.loads(line); r["model"] = model
     result["rows"].append(r)
     unit = "images" if r["tower"] == "image" else "texts"
-    md.append(f"| {names.get((model, r['tower']), model)} | {r['tower']} | {r['batch']} | {r['iterations']} | {r['torch_per_s']:.1f} {unit} | {r['onnx_per_s']:.1f} {unit} | {r['ratio']:.2f} | {r['max_abs_diff']:.1e} ({r['max_abs_feature']:.2g}) |")
+    md.append(f"| {names.get((model, r['tower']), model)} | {r['tower']} | {r['batch']} | {r['iterations']} | {r['torch_per_s']:.1f} {unit} | {r['onnx_per_s']:.1f} {unit} | {r['ratio']:.2f} | {r['max_abs_diff']:.1e} ({r['max_abs_feature']:.2g}) | {r['torch_bf16_per_s']:.1f} {unit} | {r['ratio_bf16']:.2f} | {r['max_abs_diff_bf16']:.1e} |")
 os.makedirs(f"{root}/bench/results", exist_ok=True)
 open(f"{root}/bench/results/onnx-inference.json", "w").write(json.dumps(result, indent=2) + "\n")
 open(f"{root}/bench/results/onnx-inference.md", "w").write("\n".join(md) + "\n")

@@ -58,14 +58,16 @@ public sealed class ModelEvaluator(DualEncoder model, Func<string, long[]> encod
 
     public Tensor EncodeImages(Tensor images)
     {
-        using var _ = Autocast.Enable(precision);
+        using var weights = new WeightCastCache();
+        using var _ = Autocast.Enable(precision, weights);
         return InBatches(images.shape[0], (start, n) => nn.functional.normalize(model.EncodeImage(images.narrow(0, start, n)), dim: -1));
     }
 
     public Tensor EncodeTexts(IReadOnlyList<string> texts)
     {
         if (texts.Count == 0) return zeros(0, model.Config.EmbedDim);
-        using var _ = Autocast.Enable(precision);
+        using var weights = new WeightCastCache();
+        using var _ = Autocast.Enable(precision, weights);
         return InBatches(texts.Count, (start, n) =>
         {
             using var ids = TokenIds(texts.Skip((int)start).Take((int)n).ToList());

@@ -13,6 +13,7 @@ public sealed class TorchEmbeddingRuntime : IEmbeddingRuntime
 {
     private readonly LoadedModel _loaded;
     private readonly bool _ownsModel;
+    private readonly WeightCastCache _weights = new();
 
     /// <param name="ownsModel">Dispose <paramref name="loaded"/> with the runtime.</param>
     public TorchEmbeddingRuntime(LoadedModel loaded, bool ownsModel = false)
@@ -41,7 +42,7 @@ public sealed class TorchEmbeddingRuntime : IEmbeddingRuntime
             throw new ArgumentException($"{pixels.Length} floats are not {batch} images of 3×{ImageSize}×{ImageSize}", nameof(pixels));
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        using var autocast = Autocast.Enable(_loaded.Precision);
+        using var autocast = Autocast.Enable(_loaded.Precision, _weights);
         var images = tensor(pixels.ToArray(), [batch, 3, ImageSize, ImageSize]);
         return ToArray(_loaded.Model.EncodeImage(images));
     }
@@ -52,7 +53,7 @@ public sealed class TorchEmbeddingRuntime : IEmbeddingRuntime
             throw new ArgumentException($"{tokenIds.Length} token ids are not {batch} rows of {ContextLength}", nameof(tokenIds));
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        using var autocast = Autocast.Enable(_loaded.Precision);
+        using var autocast = Autocast.Enable(_loaded.Precision, _weights);
         var ids = tensor(tokenIds.ToArray(), [batch, ContextLength]);
         return ToArray(_loaded.Model.EncodeText(ids));
     }
@@ -61,6 +62,7 @@ public sealed class TorchEmbeddingRuntime : IEmbeddingRuntime
 
     public void Dispose()
     {
+        _weights.Dispose();
         if (_ownsModel) _loaded.Dispose();
     }
 }

@@ -1,4 +1,5 @@
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Tuwen.Models;
@@ -14,13 +15,17 @@ namespace Tuwen.Models;
 public static class Autocast
 {
     [ThreadStatic] private static ScalarType? current;
+    [ThreadStatic] private static WeightCastCache? cache;
 
     public static ScalarType? Current => current;
 
-    public static IDisposable Enable(ScalarType? dtype)
+    /// <param name="weights">Where inference keeps its low-precision copies of the parameters between calls
+    /// (see <see cref="WeightCastCache"/>); null casts them afresh at every use, as training must.</param>
+    public static IDisposable Enable(ScalarType? dtype, WeightCastCache? weights = null)
     {
-        var previous = current;
+        var previous = (current, cache);
         current = dtype;
+        cache = weights;
         return new Restore(previous);
     }
 
@@ -33,11 +38,19 @@ public static class Autocast
     {
         if (current is not { } dt || input.dtype == dt && weight.dtype == dt)
             return nn.functional.linear(input, weight, bias);
-        using var w = weight.to(dt);
-        using var b = bias?.to(dt);
-        if (input.dtype == dt) return nn.functional.linear(input, w, b);
-        using var x = input.to(dt);
-        return nn.functional.linear(x, w, b);
+        if (cache is { } weights && !is_grad_enabled() && weight is Parameter pw && bias is null or Parameter)
+        {
+            var w = weights.Get(pw, dt);
+            var b = bias is Parameter pb ? weights.Get(pb, dt) : null;
+            if (input.dtype == dt) return nn.functional.linear(input, w, b);
+            using var x = input.to(dt);
+            return nn.functional.linear(x, w, b);
+        }
+        using var wFresh = weight.to(dt);
+        using var bFresh = bias?.to(dt);
+        if (input.dtype == dt) return nn.functional.linear(input, wFresh, bFresh);
+        using var xFresh = input.to(dt);
+        return nn.functional.linear(xFresh, wFresh, bFresh);
     }
 
     /// <summary>
@@ -70,8 +83,8 @@ public static class Autocast
         _ => throw new TuwenException($"unknown precision '{precision}' (use fp32 or bf16)"),
     };
 
-    private sealed class Restore(ScalarType? previous) : IDisposable
+    private sealed class Restore((ScalarType? Dtype, WeightCastCache? Cache) previous) : IDisposable
     {
-        public void Dispose() => current = previous;
+        public void Dispose() => (current, cache) = previous;
     }
 }

@@ -111,4 +111,48 @@ public class AutocastTests
         Assert.InRange(diff.mean().item<float>(), 0, 0.02);
         Assert.InRange(diff.max().item<float>(), 0, 0.25);
     }
+
+    [Fact]
+    public void CachedWeightCastsGiveTheSameFeaturesAndAreMadeOnce()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(4);
+        using var model = new DualEncoder(Tuwen.Tests.Training.ResumeTests.Micro);
+        model.eval();
+        var images = randn([2, 3, 16, 16], generator: new Generator(1));
+        var ids = tensor(new long[] { 101, 105, 106, 102, 0, 0, 0, 0, 101, 110, 102, 0, 0, 0, 0, 0 }, [2, 8]);
+        using var _ = no_grad();
+        Tensor freshImage, freshText;
+        using (Autocast.Enable(ScalarType.BFloat16)) { freshImage = model.EncodeImage(images); freshText = model.EncodeText(ids); }
+        using var weights = new WeightCastCache();
+        for (var round = 0; round < 2; round++)
+        {
+            using (Autocast.Enable(ScalarType.BFloat16, weights))
+            {
+                Assert.True(model.EncodeImage(images).equal(freshImage).all().item<bool>());
+                Assert.True(model.EncodeText(ids).equal(freshText).all().item<bool>());
+            }
+        }
+        var first = weights.Get(model.named_parameters().First(p => p.name.EndsWith("c_fc.weight", StringComparison.Ordinal)).parameter, ScalarType.BFloat16);
+        var again = weights.Get(model.named_parameters().First(p => p.name.EndsWith("c_fc.weight", StringComparison.Ordinal)).parameter, ScalarType.BFloat16);
+        Assert.Same(first, again);
+        Assert.Equal(ScalarType.BFloat16, first.dtype);
+    }
+
+    [Fact]
+    public void BertSelfAttentionProjectsTheSameWithOneProductAsWithThree()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(9);
+        using var layer = new CrossEncoderAttention(32, 32, 4);
+        var x = randn([2, 6, 32], generator: new Generator(8));
+        var mask = tensor(new[] { true, true, true, true, false, false, true, true, true, true, true, true }).view(2, 1, 1, 6);
+        var fused = layer.forward(x, x, mask);                  // grad enabled: one stacked product
+        Tensor separate;
+        using (no_grad()) separate = layer.forward(x, x, mask);  // inference: three products
+        Assert.InRange((fused - separate).abs().max().item<float>(), 0, 1e-5f);
+        fused.sum().backward();
+        Assert.All(layer.named_parameters().Where(p => p.name.StartsWith("query", StringComparison.Ordinal) || p.name.StartsWith("value", StringComparison.Ordinal)),
+            p => Assert.True(p.parameter.grad!.abs().sum().item<float>() > 0, $"{p.name} got no gradient"));
+    }
 }
