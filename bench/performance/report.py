@@ -149,7 +149,7 @@ for other in ("large-batch", "grad-checkpoint", "mixed-precision"):
     path = f"{root}/bench/results/{other}.md"
     if os.path.exists(path):
         body = open(path).read().strip().splitlines()
-        md += [f"### {other}" + (" (not re-run by --quick)" if mode == "quick" else ""), ""] + ["#" + l if l.startswith("#") else l for l in body] + [""]
+        md += [f"### {other}" + (" (not re-run by --quick)" if mode == "quick" else ""), ""] + ["###" + l if l.startswith("#") else l for l in body] + [""]
         result[other] = f"bench/results/{other}.md"
     else:
         md += [f"- {other}: no bench/results/{other}.md on this branch (bench/{other}/run.sh missing or not run)."]

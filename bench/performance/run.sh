@@ -52,9 +52,10 @@ matmul_peak before
 
 # Training rows and memory rows are "model precision side batch json" lines, one process each.
 train_row() {   # MODEL BATCH STEPS WARMUP PRECISION FILE
-  local config="$root/configs/models/$1.json"
-  echo "$1 $5 tuwen $2 $(dotnet "$train" "$config" $vocab "$2" "$3" "$5" "$4")" >> "$6"
-  echo "$1 $5 pytorch $2 $(/usr/bin/python3 "$peer" "$config" $vocab "$2" "$3" "$5" "$4")" >> "$6"
+  local config="$root/configs/models/$1.json" ours theirs
+  ours="$(dotnet "$train" "$config" $vocab "$2" "$3" "$5" "$4")"
+  theirs="$(/usr/bin/python3 "$peer" "$config" $vocab "$2" "$3" "$5" "$4")"
+  printf '%s %s tuwen %s %s\n%s %s pytorch %s %s\n' "$1" "$5" "$2" "$ours" "$1" "$5" "$2" "$theirs" >> "$6"
 }
 : > "$work/train.txt"; : > "$work/memory.txt"; : > "$work/flops.jsonl"
 for precision in fp32 bf16; do
