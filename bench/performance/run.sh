@@ -12,8 +12,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 mode=full; [ "${1:-}" = "--quick" ] && mode=quick
 [ $# -gt 0 ] && [ "$1" != "--quick" ] && { echo "error: unknown option '$1' (usage: bench/performance/run.sh [--quick])" >&2; exit 2; }
 if [ $mode = quick ]; then
-  matmul_s=0.5; tiny_steps=2; vit_batch=2; vit_steps=1; warmup=1; decode_images=200; train_steps=15
-  tiny_mem=(64 256); vit_mem=(2 4); name=performance-quick
+  matmul_s=0.5; tiny_steps=2; vit_batch=2; vit_steps=1; warmup=1; decode_images=200; train_steps=12
+  tiny_mem=(64 256); vit_mem=(1 2); name=performance-quick
 else
   matmul_s=3; tiny_steps=10; vit_batch=8; vit_steps=3; warmup=2; decode_images=1500; train_steps=60
   tiny_mem=(64 256 1024); vit_mem=(4 8 16); name=performance
