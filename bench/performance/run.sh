@@ -12,11 +12,11 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 mode=full; [ "${1:-}" = "--quick" ] && mode=quick
 [ $# -gt 0 ] && [ "$1" != "--quick" ] && { echo "error: unknown option '$1' (usage: bench/performance/run.sh [--quick])" >&2; exit 2; }
 if [ $mode = quick ]; then
-  matmul_s=0.5; tiny_steps=2; vit_batch=2; vit_steps=1; warmup=1; decode_images=200; train_steps=12
-  tiny_mem=(64 256); vit_mem=(1 2); name=performance-quick
+  matmul_s=0.5; tiny_steps=3; tiny_warmup=2; vit_batch=2; vit_steps=1; warmup=1; decode_images=200; train_steps=12
+  tiny_mem=(64 256); vit_mem=(1 2); orders=(tuwen-first); name=performance-quick
 else
-  matmul_s=3; tiny_steps=10; vit_batch=8; vit_steps=3; warmup=2; decode_images=1500; train_steps=60
-  tiny_mem=(64 256 1024); vit_mem=(4 8 16); name=performance
+  matmul_s=3; tiny_steps=10; tiny_warmup=3; vit_batch=8; vit_steps=3; warmup=2; decode_images=1500; train_steps=60
+  tiny_mem=(64 256 1024); vit_mem=(4 8 16); orders=(tuwen-first peer-first); name=performance
 fi
 vocab=4000
 # libtorch's OpenMP workers wait passively: busy-waiting on a shared 2-core machine measures the neighbours.
@@ -51,16 +51,22 @@ matmul_peak() {
 matmul_peak before
 
 # Training rows and memory rows are "model precision side batch json" lines, one process each.
-train_row() {   # MODEL BATCH STEPS WARMUP PRECISION FILE
+# ORDER "peer-first" runs the PyTorch peer first, so that load drifting during a pair favours neither side.
+train_row() {   # MODEL BATCH STEPS WARMUP PRECISION FILE [ORDER]
   local config="$root/configs/models/$1.json" ours theirs
+  if [ "${7:-}" = peer-first ]; then theirs="$(/usr/bin/python3 "$peer" "$config" $vocab "$2" "$3" "$5" "$4")"; fi
   ours="$(dotnet "$train" "$config" $vocab "$2" "$3" "$5" "$4")"
-  theirs="$(/usr/bin/python3 "$peer" "$config" $vocab "$2" "$3" "$5" "$4")"
+  if [ "${7:-}" != peer-first ]; then theirs="$(/usr/bin/python3 "$peer" "$config" $vocab "$2" "$3" "$5" "$4")"; fi
   printf '%s %s tuwen %s %s\n%s %s pytorch %s %s\n' "$1" "$5" "$2" "$ours" "$1" "$5" "$2" "$theirs" >> "$6"
 }
 : > "$work/train.txt"; : > "$work/memory.txt"; : > "$work/flops.jsonl"
-for precision in fp32 bf16; do
-  say "training tiny@256 $precision"; train_row tiny 256 "$tiny_steps" "$warmup" $precision "$work/train.txt"
-  say "training vit-b-16@$vit_batch $precision"; train_row vit-b-16 "$vit_batch" "$vit_steps" "$warmup" $precision "$work/train.txt"
+# Tiny steps are short enough for .NET's tiered JIT to show in the first ones: it gets more warm-up steps.
+# Full runs measure each training row twice, Tuwen first then the peer first; the report keeps each side's best.
+for order in "${orders[@]}"; do
+  for precision in fp32 bf16; do
+    say "training tiny@256 $precision ($order)"; train_row tiny 256 "$tiny_steps" "$tiny_warmup" $precision "$work/train.txt" "$order"
+    say "training vit-b-16@$vit_batch $precision ($order)"; train_row vit-b-16 "$vit_batch" "$vit_steps" "$warmup" $precision "$work/train.txt" "$order"
+  done
 done
 dotnet "$bench" flops "$root/configs/models/tiny.json" 256 >> "$work/flops.jsonl"
 dotnet "$bench" flops "$root/configs/models/vit-b-16.json" "$vit_batch" >> "$work/flops.jsonl"
