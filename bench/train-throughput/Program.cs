@@ -1,6 +1,7 @@
 // Tuwen side of the train-throughput bench: the training step of `tuwen train` (dual encoder, CLIP loss,
 // our AdamW, gradient clipping, autocast) on fixed synthetic batches, timed after warm-up.
-// Usage: TrainThroughput MODEL_JSON VOCAB_SIZE BATCH STEPS PRECISION → prints one JSON line.
+// Usage: TrainThroughput MODEL_JSON VOCAB_SIZE BATCH STEPS PRECISION [WARMUP=3] → prints one JSON line
+// (pairs/s and the process's peak resident set, VmHWM, for the performance suite's memory rows).
 using System.Diagnostics;
 using System.Text.Json;
 using Tuwen.Data;
@@ -12,6 +13,7 @@ using static TorchSharp.torch;
 var config = ModelConfig.Load(args[0]);
 int vocab = int.Parse(args[1]), batchSize = int.Parse(args[2]), steps = int.Parse(args[3]);
 var precision = args[4];
+var warmup = args.Length > 5 ? int.Parse(args[5]) : 3;
 config = config with { Text = config.Text with { VocabSize = vocab } };
 set_num_threads(2);
 manual_seed(0);
@@ -39,11 +41,18 @@ void Step()
     optimizer.Step(1e-3);
 }
 
-for (var i = 0; i < 3; i++) Step();
+for (var i = 0; i < warmup; i++) Step();
 var clock = Stopwatch.StartNew();
 for (var i = 0; i < steps; i++) Step();
 var pairsPerSecond = batchSize * steps / clock.Elapsed.TotalSeconds;
 Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
 {
     ["engine"] = "tuwen (TorchSharp 0.107.0)", ["precision"] = precision, ["pairs_per_s"] = pairsPerSecond,
+    ["batch"] = batchSize, ["peak_rss_mib"] = PeakResidentMiB(),
 }));
+
+static double PeakResidentMiB()
+{
+    var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+    return long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0]) / 1024.0;
+}

@@ -1,14 +1,16 @@
 """PyTorch peer for the train-throughput bench: the same dual encoder as Tuwen's (ViT image tower,
 post-norm BERT text tower, CLIP loss, AdamW) built from the same model JSON, trained on the same
 synthetic batches, timed the same way. Debian's python3-torch; bf16 through torch.autocast.
-Usage: peer.py MODEL_JSON VOCAB_SIZE BATCH STEPS PRECISION  → prints one JSON line."""
-import json, math, sys, time
+Usage: peer.py MODEL_JSON VOCAB_SIZE BATCH STEPS PRECISION [WARMUP=3] → prints one JSON line
+(pairs/s and the peak resident set, VmHWM)."""
+import json, math, resource, sys, time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 cfg = json.load(open(sys.argv[1]))
 vocab, batch, steps, precision = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+warmup = int(sys.argv[6]) if len(sys.argv) > 6 else 3
 torch.set_num_threads(2)
 torch.manual_seed(0)
 v, t = cfg["vision"], cfg["text"]
@@ -87,10 +89,11 @@ def step():
     opt.step()
 
 
-for _ in range(3):
+for _ in range(warmup):
     step()
 start = time.perf_counter()
 for _ in range(steps):
     step()
 seconds = time.perf_counter() - start
-print(json.dumps({"engine": "pytorch " + torch.__version__, "precision": precision, "pairs_per_s": batch * steps / seconds}))
+print(json.dumps({"engine": "pytorch " + torch.__version__, "precision": precision, "pairs_per_s": batch * steps / seconds,
+                  "batch": batch, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
