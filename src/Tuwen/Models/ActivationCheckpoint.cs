@@ -64,32 +64,54 @@ public static class ActivationCheckpoint
 
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
         {
+            ReleaseHandedBack();
             var recompute = (Recompute)ctx.get_data("recompute");
             var xRequiresGrad = (bool)ctx.get_data("x_requires_grad");
             var saved = ctx.get_saved_variables();
-            var parameters = recompute.Parameters;
-            var grads = new List<Tensor>(3 + parameters.Length) { null!, null!, null! };
+            // Parameters are inputs only so that the node runs even when x needs no gradient; their gradients
+            // go straight into .grad by the inner backward (as PyTorch's reentrant checkpoint does). Returning
+            // them instead would make the engine copy each one while our handle still holds the original.
+            var grads = new List<Tensor>(3 + recompute.Parameters.Length) { null!, null!, null! };
+            grads.AddRange(Enumerable.Repeat<Tensor>(null!, recompute.Parameters.Length));
             using (var scope = NewDisposeScope())
             using (enable_grad())
             using (Autocast.Enable(recompute.Autocast))
             {
                 using var x = saved[0].detach().requires_grad_(xRequiresGrad);
                 var output = recompute.Forward(x, saved.Count > 1 ? saved[1] : null);
-                var inputs = (xRequiresGrad ? [x] : Array.Empty<Tensor>()).Concat(parameters).ToArray();
-                var inputGrads = autograd.grad([output], inputs, [gradOutput], allow_unused: true);
-                var next = 0;
-                if (xRequiresGrad) grads[1] = Owned(inputGrads[next++]);
-                for (var i = 0; i < parameters.Length; i++) grads.Add(Owned(inputGrads[next++]));
+                autograd.backward([output], [gradOutput]);
+                if (xRequiresGrad && x.grad is { } gx)
+                {
+                    grads[1] = gx.MoveToOuterDisposeScope().DetachFromDisposeScope();
+                    HandedBack.Add(grads[1]);
+                }
             }
             foreach (var t in saved) t?.Dispose();
             return grads;
         }
+    }
 
-        private static Tensor Owned(Tensor? t) => t is null || t.IsInvalid ? null! : t.MoveToOuterDisposeScope();
+    /// <summary>
+    /// Input gradients returned to the engine: it takes its own reference when backward returns, so our
+    /// handles are released at the next checkpointed backward (or when checkpointing is switched off)
+    /// rather than living to the end of the training step.
+    /// </summary>
+    [ThreadStatic] private static List<Tensor>? handedBack;
+
+    private static List<Tensor> HandedBack => handedBack ??= [];
+
+    private static void ReleaseHandedBack()
+    {
+        foreach (var t in HandedBack) t.Dispose();
+        HandedBack.Clear();
     }
 
     private sealed class Restore(bool previous) : IDisposable
     {
-        public void Dispose() => enabled = previous;
+        public void Dispose()
+        {
+            enabled = previous;
+            ReleaseHandedBack();
+        }
     }
 }
