@@ -1,7 +1,7 @@
 // Report side of the mixed-precision bench: reads the metrics.jsonl of two `tuwen train` runs that differ
 // only in precision (fp32, bf16) and writes the loss table, the smoothed-curve gap, throughput, and an
 // overlay PNG of both curves.
-// Usage: MixedPrecision FP32_RUN_DIR BF16_RUN_DIR BATCH COMMIT RESULTS_DIR → prints the Markdown table.
+// Usage: MixedPrecision FP32_RUN_DIR BF16_RUN_DIR BATCH COMMIT RESULTS_DIR [OVERRIDES] → prints the Markdown table.
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -9,7 +9,7 @@ using System.Text.Json.Nodes;
 
 var runs = new[] { ("fp32", args[0]), ("bf16", args[1]) }.Select(r => Run.Read(r.Item1, r.Item2)).ToArray();
 var batch = int.Parse(args[2], CultureInfo.InvariantCulture);
-string commit = args[3], resultsDir = args[4];
+string commit = args[3], resultsDir = args[4], overrides = args.Length > 5 ? args[5].Trim() : "";
 var (fp32, bf16) = (runs[0], runs[1]);
 if (!fp32.Steps.SequenceEqual(bf16.Steps)) throw new InvalidOperationException("the two runs logged different steps");
 
@@ -26,7 +26,7 @@ string F(double v, string format = "F4") => v.ToString(format, CultureInfo.Invar
 
 var md = new StringBuilder()
     .AppendLine($"# mixed-precision ({date}, commit {commit}, {Environment.ProcessorCount} cores, {cpu})").AppendLine()
-    .AppendLine($"`tuwen train` on the emoji-zh quickstart recipe (tiny model, batch {batch}), {fp32.Steps[^1]} steps, same seed and data order, " +
+    .AppendLine($"`tuwen train` on the emoji-zh quickstart recipe (tiny model, batch {batch}; the recipe has 256{(overrides.Length > 0 ? $"; also {overrides}" : "")}), {fp32.Steps[^1]} steps, same seed and data order, " +
                 "fp32 vs bf16 (bf16 matmuls, fp32 master weights, norms, loss and AdamW state). Loss = that step's batch loss; " +
                 $"smoothed = trailing mean of {Window} log points. Baseline: the fp32 run.").AppendLine()
     .AppendLine("| step | fp32 loss | bf16 loss | fp32 smoothed | bf16 smoothed | smoothed Δ (bf16 − fp32) |")
@@ -49,7 +49,7 @@ File.WriteAllText(Path.Combine(resultsDir, "mixed-precision.md"), md.ToString())
 var json = new JsonObject
 {
     ["bench"] = "mixed-precision", ["date"] = date, ["commit"] = commit, ["nproc"] = Environment.ProcessorCount, ["cpu"] = cpu,
-    ["recipe"] = "quickstart", ["batch"] = batch, ["steps"] = fp32.Steps[^1], ["smoothing_window"] = Window,
+    ["recipe"] = "quickstart", ["overrides"] = overrides, ["batch"] = batch, ["steps"] = fp32.Steps[^1], ["smoothing_window"] = Window,
     ["max_abs_smoothed_delta"] = maxGap, ["max_delta_step"] = worst, ["fp32_smoothed_drop"] = drop,
     ["final_smoothed"] = new JsonObject { ["fp32"] = smooth32[^1], ["bf16"] = smooth16[^1] },
     ["pairs_per_s"] = new JsonObject { ["fp32"] = pps32, ["bf16"] = pps16, ["ratio"] = pps16 / pps32 },

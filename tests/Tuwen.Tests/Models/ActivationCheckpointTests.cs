@@ -142,6 +142,16 @@ public class ActivationCheckpointTests
         Assert.False(ActivationCheckpoint.Enabled);
     }
 
+    [Fact]
+    public void RecipeKeySwitchesItAndRejectsNonBooleans()
+    {
+        var recipe = new Tuwen.Training.TrainConfig();
+        Assert.False(recipe.GradCheckpointing);
+        Assert.True(recipe.With(["grad_checkpointing=true"]).GradCheckpointing);
+        Assert.Contains("grad_checkpointing\": true", recipe.With(["grad_checkpointing=true"]).ToJson());
+        Assert.Throws<TuwenException>(() => recipe.With(["grad_checkpointing=maybe"]));
+    }
+
     /// <summary>A one-parameter block: tanh(w ⊙ x).</summary>
     private sealed class Scale : nn.Module
     {
