@@ -104,6 +104,8 @@ internal static class Overlay
             line.Color = color;
             line.LineWidth = 2;
             line.LegendText = $"{run.Precision} (smoothed)";
+            // bf16 dashed over fp32: where the curves coincide both stay visible.
+            if (run.Precision == "bf16") line.LinePattern = ScottPlot.LinePattern.Dashed;
         }
         plot.Title("emoji-zh quickstart: training loss, fp32 vs bf16");
         plot.Axes.Bottom.Label.Text = "step";
