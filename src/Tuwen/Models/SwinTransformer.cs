@@ -76,7 +76,7 @@ public sealed class SwinStage : nn.Module<Tensor, Tensor>
         var h = x;
         foreach (var block in blocks)
         {
-            var next = block.forward(h);
+            var next = ActivationCheckpoint.Run(block, (t, _) => block.forward(t), h, null);
             if (!ReferenceEquals(h, x)) h.Dispose();
             h = next;
         }

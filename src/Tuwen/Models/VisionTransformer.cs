@@ -65,7 +65,8 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
     }
 }
 
-/// <summary>Runs layers in sequence, freeing each intermediate activation as soon as the next exists.</summary>
+/// <summary>Runs layers in sequence, freeing each intermediate activation as soon as the next exists
+/// (each layer checkpointed when <see cref="ActivationCheckpoint"/> is enabled).</summary>
 internal static class LayerChain
 {
     public static Tensor Run<TLayer>(IEnumerable<TLayer> layers, Tensor x, Tensor? keyMask) where TLayer : nn.Module<Tensor, Tensor?, Tensor>
@@ -73,7 +74,7 @@ internal static class LayerChain
         var h = x;
         foreach (var layer in layers)
         {
-            var next = layer.forward(h, keyMask);
+            var next = ActivationCheckpoint.Run(layer, layer.forward, h, keyMask);
             if (!ReferenceEquals(h, x)) h.Dispose();
             h = next;
         }

@@ -22,6 +22,9 @@ public sealed record TrainConfig
     public JsonObject? ObjectiveOptions { get; init; }
     /// <summary>fp32, or bf16 (matmuls in bfloat16 through Models.Autocast; weights and optimizer stay fp32).</summary>
     public string Precision { get; init; } = "bf16";
+    /// <summary>Recompute transformer blocks in backward instead of keeping their activations (less memory,
+    /// about one more forward pass of time); see Models.ActivationCheckpoint.</summary>
+    public bool GradCheckpointing { get; init; }
     public int BatchSize { get; init; } = 256;
     /// <summary>Micro-batches per optimizer step; each micro-batch contrasts within itself.</summary>
     public int AccumSteps { get; init; } = 1;

@@ -75,6 +75,7 @@ public sealed class Trainer
         TruncateMetrics(state.Step);
 
         var dtype = Autocast.Parse(recipe.Precision);
+        using var checkpointing = ActivationCheckpoint.Enable(recipe.GradCheckpointing);
         var clock = Stopwatch.StartNew();
         double trainSeconds = state.TrainSeconds, windowSeconds = 0, windowWait = 0, runSeconds = 0, runWait = 0;
         long windowPairs = 0;

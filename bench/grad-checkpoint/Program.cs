@@ -1,0 +1,61 @@
+// One configuration of the grad-checkpoint bench, in its own process so its peak resident set is its own:
+// the training step of `tuwen train` (dual encoder, CLIP loss, AdamW, clipping, autocast) on a fixed
+// synthetic batch, with or without activation checkpointing of the transformer blocks.
+// Usage: GradCheckpoint MODEL_JSON BATCH STEPS PRECISION on|off → prints one JSON line.
+using System.Diagnostics;
+using System.Text.Json;
+using Tuwen.Data;
+using Tuwen.Models;
+using Tuwen.Objectives;
+using Tuwen.Training;
+using static TorchSharp.torch;
+
+var config = ModelConfig.Load(args[0]);
+int batchSize = int.Parse(args[1]), steps = int.Parse(args[2]);
+var precision = args[3];
+var checkpointing = args[4] == "on";
+set_num_threads(Environment.ProcessorCount);
+manual_seed(0);
+using var model = new DualEncoder(config);
+using var objective = new ClipObjective();
+using var optimizer = new AdamW(model.named_parameters().Select(p => (p.name, p.parameter)), 0.9, 0.98, 1e-6, 0.1);
+var generator = new Generator(1);
+using var images = randn([batchSize, 3, config.Vision.ImageSize, config.Vision.ImageSize], generator: generator);
+using var ids = randint(104, config.Text.VocabSize, [batchSize, config.Text.ContextLength], generator: generator);
+ids[.., 0] = tensor(101L);
+ids[.., (config.Text.ContextLength / 2)..] = tensor(0L);
+using var batch = new Batch(images, ids, Enumerable.Range(0, batchSize).Select(i => i.ToString()).ToArray(), new int[batchSize]);
+var dtype = Autocast.Parse(precision);
+var setupMiB = Status("VmRSS:");
+
+void Step()
+{
+    using var scope = NewDisposeScope();
+    using (ActivationCheckpoint.Enable(checkpointing))
+    using (Autocast.Enable(dtype))
+    {
+        var output = objective.Forward(model, batch);
+        optimizer.ZeroGrad();
+        output.Loss.backward();
+    }
+    nn.utils.clip_grad_norm_(optimizer.Parameters, 1.0);
+    optimizer.Step(1e-4);
+}
+
+// The first step also allocates the optimizer state, so it is warm-up, not timed.
+Step();
+var clock = Stopwatch.StartNew();
+for (var i = 0; i < steps; i++) Step();
+var stepSeconds = clock.Elapsed.TotalSeconds / steps;
+Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+{
+    ["batch"] = batchSize, ["precision"] = precision, ["checkpointing"] = checkpointing,
+    ["step_s"] = stepSeconds, ["pairs_per_s"] = batchSize / stepSeconds,
+    ["peak_rss_mib"] = Status("VmHWM:"), ["setup_rss_mib"] = setupMiB,
+}));
+
+static long Status(string key)
+{
+    var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith(key, StringComparison.Ordinal));
+    return long.Parse(line[key.Length..].Trim().Split(' ')[0]) / 1024;
+}
