@@ -14,6 +14,10 @@ bash "$root/scripts/setup.sh"
 dotnet build "$root/bench/large-batch/LargeBatch.csproj" -c Release -nologo -v q -clp:ErrorsOnly
 bin="$root/bench/large-batch/bin/Release/net10.0/LargeBatch.dll"
 config="$root/configs/models/tiny.json"
+# glibc raises its mmap threshold after the first large free, then keeps freed multi-MB blocks in the heap:
+# peak RSS would measure the allocator's retention (a chunked loss freeing a block per iteration looked
+# quadratic), not live memory. A fixed threshold returns them at once; same setting for every mode.
+export MALLOC_MMAP_THRESHOLD_=65536
 rows=()
 run() { # mode batch
   # A configuration that dies (out of memory) is a row saying so, not the end of the bench.
@@ -47,7 +51,8 @@ md = [f"# large-batch ({result['date']}, commit {commit}, {os.cpu_count()} cores
       "(cached and chunked compute the same loss; accum contrasts within each micro-batch only, a different loss). "
       "`loss-*` rows: the loss and its backward alone on random features [B, 128] (no model, no batch held), "
       "ratios to `loss-plain`. `step MB` = peak RSS − RSS before the first step (what the steps themselves add). "
-      "Timings on a shared machine are noisy; memory figures are not.", "",
+      "Timings on a shared machine are noisy; memory figures are not. Every process runs with "
+      "`MALLOC_MMAP_THRESHOLD_=65536` so RSS shows live memory, not glibc's retention of freed blocks.", "",
       "| batch | mode | pairs/s | × plain | peak RSS MB | × plain | step MB | × plain | Δloss |", "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
 for r in rows:
     base = plain.get((r["mode"].startswith("loss-"), r["batch"]))
