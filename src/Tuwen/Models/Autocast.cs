@@ -56,15 +56,15 @@ public static class Autocast
     /// <summary>
     /// Scaled dot-product attention. float32 inputs take libtorch's fused (flash) kernel. bfloat16 inputs — the
     /// q/k/v projections' outputs under autocast — stay in bfloat16 for the two batched products, with the
-    /// softmax in float32 (as torch.autocast does): when gradients are needed we spell it out, because libtorch's
-    /// fused CPU kernel has a slow bfloat16 backward (measured on the tiny model at batch 256: a 2.2× slower
-    /// backward pass in bfloat16, and 13 % more CPU a step for the float32 round trip than this path);
-    /// without gradients the fused bfloat16 kernel is the fastest.
-    /// keyMask is bool [B,1,1,L] (true = attend) or null.
+    /// softmax in float32 (as torch.autocast does), spelled out: libtorch's fused CPU kernel has a slow bfloat16
+    /// backward (measured on the tiny model at batch 256: a 2.2× slower backward pass), and the float32 round
+    /// trip costs 13 % more CPU a step than this path. The same path runs with and without gradients, so a
+    /// checkpointed block (forward without a graph, recomputed with one) and inference see the numbers
+    /// training saw. keyMask is bool [B,1,1,L] (true = attend) or null.
     /// </summary>
     public static Tensor Attention(Tensor q, Tensor k, Tensor v, Tensor? keyMask)
     {
-        if (q.dtype == ScalarType.Float32 || !is_grad_enabled()) return nn.functional.scaled_dot_product_attention(q, k, v, keyMask);
+        if (q.dtype == ScalarType.Float32) return nn.functional.scaled_dot_product_attention(q, k, v, keyMask);
         using var scale = (1.0 / Math.Sqrt(q.shape[^1])).ToScalar();
         using var qs = q.mul(scale);
         using var kt = k.transpose(-2, -1);

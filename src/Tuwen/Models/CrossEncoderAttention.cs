@@ -40,7 +40,8 @@ public sealed class CrossEncoderAttention : nn.Module<Tensor, Tensor, Tensor?, T
         using var scope = NewDisposeScope();
         long b = x.shape[0], l = x.shape[1], w = x.shape[2], m = memory.shape[1];
         Tensor q, k, v;
-        if (ReferenceEquals(x, memory) && is_grad_enabled() && query.Bias is { } qb && key.Bias is { } kb && value.Bias is { } vb)
+        var training = is_grad_enabled() || ActivationCheckpoint.Enabled;   // a checkpointed block's first pass has no graph
+        if (ReferenceEquals(x, memory) && training && query.Bias is { } qb && key.Bias is { } kb && value.Bias is { } vb)
         {
             // Self-attention in training: one product against the three weights stacked (the parameters stay
             // separate, as released BERT weights name them) instead of three smaller ones. Inference keeps the

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Tuwen.Data;
 using Tuwen.Models;
 using static TorchSharp.torch;
@@ -7,15 +8,35 @@ namespace Tuwen.Objectives;
 /// <summary>
 /// CLIP's symmetric InfoNCE: logits = scale · image·textᵀ over the batch, the i-th image's positive is the
 /// i-th text; loss = (CE over rows + CE over columns) / 2.
+/// Option <c>chunk_size</c> (default 0 = the plain B×B loss): compute the loss and its feature gradients
+/// <see cref="ChunkedClipLoss">in blocks of that many rows</see>, memory linear in the batch. The recipe's
+/// contrastive_micro_batch (gradient caching) uses the chunked form too, in blocks of chunk_size or else of
+/// the micro-batch.
 /// </summary>
 public sealed class ClipObjective : IObjective
 {
+    public static readonly IReadOnlyList<string> KnownOptions = ["chunk_size"];
+
+    public ClipObjective(int chunkSize = 0)
+    {
+        if (chunkSize < 0) throw new TuwenException($"clip: chunk_size must be >= 0 (0 = the plain full-matrix loss), not {chunkSize}");
+        ChunkSize = chunkSize;
+    }
+
+    public static ClipObjective FromOptions(JsonObject options) =>
+        new(new ObjectiveOptions("clip", options, KnownOptions).Int("chunk_size", 0));
+
     public string Name => "clip";
+
+    /// <summary>Rows of logits per block of the chunked loss; 0 = the plain loss over the full matrix.</summary>
+    public int ChunkSize { get; }
 
     public ObjectiveOutput Forward(DualEncoder model, Batch batch)
     {
         using var features = model.forward(batch.Images, batch.TokenIds);
-        return Compute(features.Image, features.Text, features.LogitScale);
+        if (ChunkSize == 0) return Compute(features.Image, features.Text, features.LogitScale);
+        using var chunked = ChunkedClipLoss.Compute(features.Image, features.Text, features.LogitScale, ChunkSize);
+        return new ObjectiveOutput(chunked.Attach(features.Image, features.Text, features.LogitScale), chunked.Metrics(features.LogitScale));
     }
 
     /// <summary>The loss on given normalised features; public so it can be checked by hand and reused.</summary>

@@ -52,7 +52,7 @@ public static class ObjectiveRegistry
 {
     private static readonly Dictionary<string, Func<JsonObject, DualEncoder, IObjective>> Factories = new()
     {
-        ["clip"] = (o, _) => new ClipObjective(),
+        ["clip"] = (o, _) => ClipObjective.FromOptions(o),
         ["brivl-moco"] = BrivlMocoObjective.FromOptions,
         ["filip"] = (o, _) => new FilipObjective(o),
         ["reduced-token"] = (o, m) => new ReducedTokenObjective(o, m),

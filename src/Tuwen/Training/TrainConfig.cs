@@ -28,6 +28,9 @@ public sealed record TrainConfig
     public int BatchSize { get; init; } = 256;
     /// <summary>Micro-batches per optimizer step; each micro-batch contrasts within itself.</summary>
     public int AccumSteps { get; init; } = 1;
+    /// <summary>Gradient caching: embed each batch in micro-batches of this many pairs and backpropagate the
+    /// full-batch contrastive loss through them (<see cref="GradientCache"/>); 0 = off.</summary>
+    public int ContrastiveMicroBatch { get; init; }
     /// <summary>Total optimizer steps; when 0, <see cref="Epochs"/> decides.</summary>
     public int Steps { get; init; }
     public double Epochs { get; init; } = 10;
@@ -95,6 +98,8 @@ public sealed record TrainConfig
         void Check(bool ok, string what) { if (!ok) throw new TuwenException($"bad training config {source}: {what}"); }
         Check(BatchSize >= 2, "batch_size must be at least 2 (contrastive losses need negatives)");
         Check(AccumSteps >= 1, "accum_steps must be at least 1");
+        Check(ContrastiveMicroBatch >= 0 && ContrastiveMicroBatch <= BatchSize, "contrastive_micro_batch must be between 0 (off) and batch_size");
+        Check(ContrastiveMicroBatch == 0 || GradientCache.SupportedObjectives.Contains(Objective), GradientCache.Unsupported(Objective));
         Check(Steps > 0 || Epochs > 0, "steps or epochs must be positive");
         Check(Lr > 0 && MinLr >= 0 && MinLr <= Lr, "need lr > 0 and 0 <= min_lr <= lr");
         Check(WarmupSteps >= 0 && WeightDecay >= 0 && GradClip >= 0, "warmup_steps, weight_decay, grad_clip must be >= 0");
