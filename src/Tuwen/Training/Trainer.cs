@@ -84,7 +84,7 @@ public sealed class Trainer
         var lastMetrics = new Dictionary<string, double>(state.LastMetrics);
         var cancelled = false;
         using var batches = Stream(data, epoch, position).GetEnumerator();
-        var gradientCache = GradientCache.For(recipe, objective); // largebatch: null unless contrastive_micro_batch > 0
+        var gradientCache = GradientCache.For(recipe, objective);   // null unless contrastive_micro_batch > 0
 
         while (state.Step < total)
         {
@@ -107,10 +107,10 @@ public sealed class Trainer
                 using (var scope = NewDisposeScope())
                 using (Autocast.Enable(dtype))
                 {
+                    // Gradient caching backpropagates each micro-batch itself; otherwise one backward of the loss.
                     var output = gradientCache?.ForwardBackward(model, batch, recipe.AccumSteps) ?? objective.Forward(model, batch);
-                    if (gradientCache is not null) { } // largebatch: the cache has already backpropagated each micro-batch
-                    else if (recipe.AccumSteps == 1) output.Loss.backward();
-                    else
+                    if (gradientCache is null && recipe.AccumSteps == 1) output.Loss.backward();
+                    else if (gradientCache is null)
                     {
                         using var share = (1.0 / recipe.AccumSteps).ToScalar();
                         output.Loss.mul(share).backward();
