@@ -19,6 +19,9 @@ public static class Autocast
 
     public static ScalarType? Current => current;
 
+    /// <summary>Inference with a <see cref="WeightCastCache"/>: parameters are read through the cache.</summary>
+    public static bool CachingWeights => cache is not null && !is_grad_enabled();
+
     /// <param name="weights">Where inference keeps its low-precision copies of the parameters between calls
     /// (see <see cref="WeightCastCache"/>); null casts them afresh at every use, as training must.</param>
     public static IDisposable Enable(ScalarType? dtype, WeightCastCache? weights = null)
@@ -38,10 +41,10 @@ public static class Autocast
     {
         if (current is not { } dt || input.dtype == dt && weight.dtype == dt)
             return nn.functional.linear(input, weight, bias);
-        if (cache is { } weights && !is_grad_enabled() && weight is Parameter pw && bias is null or Parameter)
+        if (CachingWeights && weight is Parameter pw && bias is null or Parameter)
         {
-            var w = weights.Get(pw, dt);
-            var b = bias is Parameter pb ? weights.Get(pb, dt) : null;
+            var w = cache!.Get(pw, dt);
+            var b = bias is Parameter pb ? cache.Get(pb, dt) : null;
             if (input.dtype == dt) return nn.functional.linear(input, w, b);
             using var x = input.to(dt);
             return nn.functional.linear(x, w, b);

@@ -40,12 +40,13 @@ public sealed class CrossEncoderAttention : nn.Module<Tensor, Tensor, Tensor?, T
         using var scope = NewDisposeScope();
         long b = x.shape[0], l = x.shape[1], w = x.shape[2], m = memory.shape[1];
         Tensor q, k, v;
-        var training = is_grad_enabled() || ActivationCheckpoint.Enabled;   // a checkpointed block's first pass has no graph
-        if (ReferenceEquals(x, memory) && training && query.Bias is { } qb && key.Bias is { } kb && value.Bias is { } vb)
+        if (ReferenceEquals(x, memory) && !Autocast.CachingWeights && query.Bias is { } qb && key.Bias is { } kb && value.Bias is { } vb)
         {
-            // Self-attention in training: one product against the three weights stacked (the parameters stay
-            // separate, as released BERT weights name them) instead of three smaller ones. Inference keeps the
-            // three products, whose weights an inference cache can hold (a stack is a new tensor every call).
+            // Self-attention: one product against the three weights stacked (the parameters stay separate, as
+            // released BERT weights name them) instead of three smaller ones — in training, and in the graph-free
+            // passes training makes (checkpointed blocks, gradient caching), so they compute what it computes.
+            // Inference with a weight cache keeps the three products, whose weights the cache holds (a stack is
+            // a new tensor every call).
             var qkv = Autocast.Linear(x, cat([query.Weight, key.Weight, value.Weight]), cat([qb, kb, vb]))
                 .view(b, l, 3, heads, w / heads).permute(2, 0, 3, 1, 4);
             (q, k, v) = (qkv[0], qkv[1], qkv[2]);

@@ -147,9 +147,16 @@ public class AutocastTests
         using var layer = new CrossEncoderAttention(32, 32, 4);
         var x = randn([2, 6, 32], generator: new Generator(8));
         var mask = tensor(new[] { true, true, true, true, false, false, true, true, true, true, true, true }).view(2, 1, 1, 6);
-        var fused = layer.forward(x, x, mask);                  // grad enabled: one stacked product
+        var fused = layer.forward(x, x, mask);                  // training: one stacked product
         Tensor separate;
-        using (no_grad()) separate = layer.forward(x, x, mask);  // inference: three products
+        using (var weights = new WeightCastCache())
+        using (no_grad())
+        using (Autocast.Enable(null, weights))
+        {
+            Assert.True(Autocast.CachingWeights);
+            separate = layer.forward(x, x, mask);               // inference with a weight cache: three products
+        }
+        Assert.False(Autocast.CachingWeights);
         Assert.InRange((fused - separate).abs().max().item<float>(), 0, 1e-5f);
         fused.sum().backward();
         Assert.All(layer.named_parameters().Where(p => p.name.StartsWith("query", StringComparison.Ordinal) || p.name.StartsWith("value", StringComparison.Ordinal)),
