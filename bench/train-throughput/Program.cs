@@ -15,6 +15,7 @@ int vocab = int.Parse(args[1]), batchSize = int.Parse(args[2]), steps = int.Pars
 var precision = args[4];
 var warmup = args.Length > 5 ? int.Parse(args[5]) : 3;
 config = config with { Text = config.Text with { VocabSize = vocab } };
+MallocTuning.KeepFreedMemory();   // as Trainer.Run does
 set_num_threads(2);
 manual_seed(0);
 using var model = new DualEncoder(config);
