@@ -25,6 +25,10 @@ public sealed class AdamW : IDisposable
     }
 
     public long StepCount { get; private set; }
+
+    /// <summary>Update dense float32 CPU parameters in one pass (<see cref="AdamWKernel"/>); false runs the
+    /// same arithmetic as tensor ops (other devices and layouts always do).</summary>
+    public bool Fused { get; init; } = true;
     public IEnumerable<Parameter> Parameters => slots.Select(s => s.P);
 
     public static bool Decays(string name, Tensor p) => p.dim() >= 2 && !name.Contains("embedding", StringComparison.Ordinal);
@@ -43,10 +47,17 @@ public sealed class AdamW : IDisposable
         using Scalar decayFactor = (1 - lr * weightDecay).ToScalar(), b1 = beta1.ToScalar(), oneMinusB1 = (1 - beta1).ToScalar(),
             b2 = beta2.ToScalar(), oneMinusB2 = (1 - beta2).ToScalar(), sqrtBc2 = Math.Sqrt(bc2).ToScalar(),
             epsilon = eps.ToScalar(), stepSize = (-lr / bc1).ToScalar();
+        var coefficients = new AdamWKernel.Coefficients((float)(1 - lr * weightDecay), (float)beta1, (float)(1 - beta1), (float)beta2,
+            (float)(1 - beta2), (float)Math.Sqrt(bc2), (float)eps, (float)(-lr / bc1));
         foreach (var (_, p, m, v, decay) in slots)
         {
             var g = p.grad;
             if (g is null) continue;
+            if (Fused && AdamWKernel.Fits(p, g, m, v))
+            {
+                AdamWKernel.Step(p, g, m, v, decay && weightDecay > 0, coefficients);
+                continue;
+            }
             if (decay && weightDecay > 0) p.mul_(decayFactor);
             m.mul_(b1).add_(g, alpha: oneMinusB1);
             v.mul_(b2).addcmul_(g, g, value: oneMinusB2);

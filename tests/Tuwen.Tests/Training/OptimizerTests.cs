@@ -5,18 +5,50 @@ namespace Tuwen.Tests.Training;
 
 public class OptimizerTests
 {
-    [Fact]
-    public void AdamWFirstStepMatchesHandComputed()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void AdamWFirstStepMatchesHandComputed(bool fused)
     {
         // p=1, g=0.5, lr=0.1, wd=0.1: decay p·(1−0.01)=0.99; m̂=0.5, v̂=0.25 → update 0.1·0.5/0.5 = 0.1 → 0.89.
         using var p = nn.Parameter(tensor(new float[] { 1f, 1f }).view(1, 2));
         using var bias = nn.Parameter(tensor(new float[] { 1f }));
         p.grad = tensor(new float[] { 0.5f, 0.5f }).view(1, 2);
         bias.grad = tensor(new float[] { 0.5f });
-        using var opt = new AdamW([("w", p), ("bias", bias)], 0.9, 0.999, 1e-8, 0.1);
+        using var opt = new AdamW([("w", p), ("bias", bias)], 0.9, 0.999, 1e-8, 0.1) { Fused = fused };
         opt.Step(0.1);
         Assert.Equal(0.89, p[0, 0].item<float>(), 5);
         Assert.Equal(0.90, bias[0].item<float>(), 5);   // no decay on 1-d parameters
+    }
+
+    [Fact]
+    public void TheOnePassKernelFollowsTheTensorOpsOverSeveralSteps()
+    {
+        // 333,337 elements: the kernel's parallel blocks plus a scalar tail; 7: the tail alone; decay on the matrix only.
+        TorchSharp.Modules.Parameter[] Make() => [nn.Parameter(randn([577, 577], generator: new Generator(1)).add_(1)), nn.Parameter(randn([7], generator: new Generator(2)))];
+        var a = Make();
+        var b = Make();
+        using var fused = new AdamW([("w", a[0]), ("bias", a[1])], 0.9, 0.98, 1e-6, 0.2) { Fused = true };
+        using var plain = new AdamW([("w", b[0]), ("bias", b[1])], 0.9, 0.98, 1e-6, 0.2) { Fused = false };
+        for (var step = 0; step < 4; step++)
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                var g = randn(a[i].shape, generator: new Generator((ulong)(10 + step * 2 + i)));
+                a[i].grad = g.clone();
+                b[i].grad = g;
+            }
+            fused.Step(1e-2 * (step + 1));
+            plain.Step(1e-2 * (step + 1));
+        }
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.False(a[i].equal(Make()[i]).all().item<bool>(), "the parameters did not move");
+            Assert.InRange((a[i] - b[i]).abs().max().item<float>(), 0, 1e-6f);
+        }
+        var reference = plain.State();
+        foreach (var entry in fused.State())
+            Assert.InRange((entry.Value.to(ScalarType.Float64) - reference[entry.Key].to(ScalarType.Float64)).abs().max().item<double>(), 0, 1e-6);
     }
 
     [Theory]
