@@ -76,7 +76,8 @@ public sealed class AdamW : IDisposable
         using var scope = NewDisposeScope();
         var grads = slots.Select(s => s.P.grad).OfType<Tensor>().ToList();
         if (grads.Count == 0) return 0;
-        var total = stack(grads.Select(g => g.square().sum())).sum().sqrt().item<float>();
+        // Per-tensor norms read each gradient once (squaring first would write a gradient-sized temporary).
+        var total = stack(grads.Select(g => g.norm())).square().sum().sqrt().item<float>();
         if (maxNorm > 0 && total > maxNorm)
         {
             using var factor = (maxNorm / (total + 1e-6)).ToScalar();

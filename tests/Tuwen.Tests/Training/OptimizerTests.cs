@@ -22,6 +22,23 @@ public class OptimizerTests
     }
 
     [Fact]
+    public void ClipGradNormScalesToTheGlobalNorm()
+    {
+        // Gradients (3, 4) and (12): global norm √(9 + 16 + 144) = 13; clipping to 1.3 scales them by 1/10.
+        using var w = nn.Parameter(zeros(2));
+        using var b = nn.Parameter(zeros(1));
+        w.grad = tensor(new float[] { 3f, 4f });
+        b.grad = tensor(new float[] { 12f });
+        using var opt = new AdamW([("w", w), ("b", b)], 0.9, 0.999, 1e-8, 0);
+        Assert.Equal(13.0, opt.ClipGradNorm(1.3), 4);
+        Assert.Equal(0.3, w.grad![0].item<float>(), 5);
+        Assert.Equal(0.4, w.grad![1].item<float>(), 5);
+        Assert.Equal(1.2, b.grad![0].item<float>(), 5);
+        Assert.Equal(1.3, opt.ClipGradNorm(0), 4);        // 0 = measure only
+        Assert.Equal(1.2, b.grad![0].item<float>(), 5);
+    }
+
+    [Fact]
     public void TheOnePassKernelFollowsTheTensorOpsOverSeveralSteps()
     {
         // 333,337 elements: the kernel's parallel blocks plus a scalar tail; 7: the tail alone; decay on the matrix only.
