@@ -22,11 +22,7 @@ vocab=4000
 # OpenMP keeps its default (active) waiting, as users run it: run the suite on a quiet machine. (bench/onnx-inference
 # sets passive waiting for itself.)
 bash "$root/scripts/setup.sh"
-need=()
-for p in python3-torch libopenblas0-pthread; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; fi
+bash "$root/bench/pytorch-peer.sh"
 for project in bench/performance/PerformanceBench.csproj bench/train-throughput/TrainThroughput.csproj src/Tuwen.Cli/Tuwen.Cli.csproj; do
   dotnet build "$root/$project" -c Release -nologo -v q -clp:ErrorsOnly >&2
 done

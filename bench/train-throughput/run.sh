@@ -7,11 +7,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 model="${1:-tiny}"; steps="${2:-20}"; batch=256; vocab=4000
 bash "$root/scripts/setup.sh"
-need=()
-for p in python3-torch libopenblas0-pthread; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; fi
+bash "$root/bench/pytorch-peer.sh"
 dotnet build "$root/bench/train-throughput/TrainThroughput.csproj" -c Release -nologo -v q -clp:ErrorsOnly
 config="$root/configs/models/$model.json"
 bin="$root/bench/train-throughput/bin/Release/net10.0/TrainThroughput.dll"

@@ -43,25 +43,8 @@ internal static class AdamWKernel
     private static unsafe void Run(float* p, float* g, float* m, float* v, long start, long end, bool decay, Coefficients c)
     {
         var i = start;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            var decayFactor = Vector512.Create(c.DecayFactor);
-            Vector512<float> b1 = Vector512.Create(c.Beta1), a1 = Vector512.Create(c.OneMinusBeta1), b2 = Vector512.Create(c.Beta2),
-                a2 = Vector512.Create(c.OneMinusBeta2), sq = Vector512.Create(c.SqrtBiasCorrection2), eps = Vector512.Create(c.Eps),
-                step = Vector512.Create(c.StepSize);
-            for (; i + Vector512<float>.Count <= end; i += Vector512<float>.Count)
-            {
-                var pv = Vector512.Load(p + i);
-                var gv = Vector512.Load(g + i);
-                if (decay) pv *= decayFactor;
-                var mv = Vector512.Load(m + i) * b1 + gv * a1;
-                var vv = Vector512.Load(v + i) * b2 + gv * gv * a2;
-                var denom = Vector512.Sqrt(vv) / sq + eps;
-                pv += step * (mv / denom);
-                mv.Store(m + i); vv.Store(v + i); pv.Store(p + i);
-            }
-        }
-        else if (Vector256.IsHardwareAccelerated)
+        // 256-bit vectors: the update is memory-bound, so wider registers buy nothing (and Zen 4 splits them).
+        if (Vector256.IsHardwareAccelerated)
         {
             var decayFactor = Vector256.Create(c.DecayFactor);
             Vector256<float> b1 = Vector256.Create(c.Beta1), a1 = Vector256.Create(c.OneMinusBeta1), b2 = Vector256.Create(c.Beta2),
