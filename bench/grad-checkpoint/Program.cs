@@ -4,6 +4,7 @@
 // Usage: GradCheckpoint MODEL_JSON BATCH STEPS PRECISION on|off → prints one JSON line.
 using System.Diagnostics;
 using System.Text.Json;
+using Tuwen.Bench;
 using Tuwen.Data;
 using Tuwen.Models;
 using Tuwen.Objectives;
@@ -19,12 +20,7 @@ manual_seed(0);
 using var model = new DualEncoder(config);
 using var objective = new ClipObjective();
 using var optimizer = new AdamW(model.named_parameters().Select(p => (p.name, p.parameter)), 0.9, 0.98, 1e-6, 0.1);
-var generator = new Generator(1);
-using var images = randn([batchSize, 3, config.Vision.ImageSize, config.Vision.ImageSize], generator: generator);
-using var ids = randint(104, config.Text.VocabSize, [batchSize, config.Text.ContextLength], generator: generator);
-ids[.., 0] = tensor(101L);
-ids[.., (config.Text.ContextLength / 2)..] = tensor(0L);
-using var batch = new Batch(images, ids, Enumerable.Range(0, batchSize).Select(i => i.ToString()).ToArray(), new int[batchSize]);
+using var batch = SyntheticBatch.Create(config, batchSize);
 var dtype = Autocast.Parse(precision);
 var setupMiB = Status("VmRSS:");
 

@@ -13,6 +13,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using TorchSharp;
+using Tuwen.Bench;
 using Tuwen.Data;
 using Tuwen.Models;
 using Tuwen.Objectives;
@@ -32,14 +33,11 @@ using var model = new DualEncoder(config);
 using var objective = new ClipObjective(mode == "chunked" ? micro : 0);
 var cache = mode == "cached" ? new GradientCache(micro, 0) : null;
 using var optimizer = new AdamW(model.named_parameters().Select(p => (p.name, p.parameter)), 0.9, 0.98, 1e-6, 0.1);
-var generator = new Generator(1);
 var lossOnly = mode.StartsWith("loss-", StringComparison.Ordinal);
 var inputs = lossOnly ? 1 : batchSize; // the loss-only modes keep no image batch, so their peak is the loss's
-using var images = randn([inputs, 3, config.Vision.ImageSize, config.Vision.ImageSize], generator: generator);
-using var ids = randint(104, vocab, [inputs, config.Text.ContextLength], generator: generator);
-ids[.., 0] = tensor(101L);
-ids[.., (config.Text.ContextLength / 2)..] = tensor(0L);
-using var batch = new Batch(images, ids, Enumerable.Range(0, inputs).Select(i => i.ToString()).ToArray(), new int[inputs]);
+using var batch = SyntheticBatch.Create(config, inputs);
+var images = batch.Images;
+var ids = batch.TokenIds;
 var dtype = Autocast.Parse(precision);
 model.train();
 
