@@ -22,7 +22,7 @@ using var objective = new ClipObjective();
 using var optimizer = new AdamW(model.named_parameters().Select(p => (p.name, p.parameter)), 0.9, 0.98, 1e-6, 0.1);
 using var batch = SyntheticBatch.Create(config, batchSize);
 var dtype = Autocast.Parse(precision);
-var setupMiB = Status("VmRSS:");
+var setupMiB = (long)(ProcessMemory.ResidentMiB() ?? 0);
 
 void Step()
 {
@@ -47,11 +47,5 @@ Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
 {
     ["batch"] = batchSize, ["precision"] = precision, ["checkpointing"] = checkpointing,
     ["step_s"] = stepSeconds, ["pairs_per_s"] = batchSize / stepSeconds,
-    ["peak_rss_mib"] = Status("VmHWM:"), ["setup_rss_mib"] = setupMiB,
+    ["peak_rss_mib"] = (long)(ProcessMemory.PeakResidentMiB() ?? 0), ["setup_rss_mib"] = setupMiB,
 }));
-
-static long Status(string key)
-{
-    var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith(key, StringComparison.Ordinal));
-    return long.Parse(line[key.Length..].Trim().Split(' ')[0]) / 1024;
-}

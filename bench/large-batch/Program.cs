@@ -93,15 +93,13 @@ double Step()
     return loss;
 }
 
-long StatusKb(string field) =>
-    long.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
 // What the steps add on top of the model, optimizer and batch already resident.
-var beforeMb = StatusKb("VmRSS") / 1024.0;
+var beforeMb = ProcessMemory.ResidentMiB() ?? 0;
 var firstLoss = Step();
 var clock = Stopwatch.StartNew();
 for (var i = 0; i < steps; i++) Step();
 var seconds = clock.Elapsed.TotalSeconds;
-var peakMb = StatusKb("VmHWM") / 1024.0;
+var peakMb = ProcessMemory.PeakResidentMiB() ?? 0;
 Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
 {
     ["mode"] = mode, ["batch"] = batchSize, ["micro"] = micro, ["precision"] = precision, ["steps"] = steps,

@@ -6,6 +6,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Tuwen.Evaluation;
 
 var runs = new[] { ("fp32", args[0]), ("bf16", args[1]) }.Select(r => Run.Read(r.Item1, r.Item2)).ToArray();
 var batch = int.Parse(args[2], CultureInfo.InvariantCulture);
@@ -15,7 +16,7 @@ if (!fp32.Steps.SequenceEqual(bf16.Steps)) throw new InvalidOperationException("
 
 // Single-step losses are noisy (a new batch each step); compare trailing means over this many log points.
 const int Window = 5;
-double[] smooth32 = Run.TrailingMean(fp32.Losses, Window), smooth16 = Run.TrailingMean(bf16.Losses, Window);
+double[] smooth32 = LossCurvePlot.TrailingMean(fp32.Losses, Window), smooth16 = LossCurvePlot.TrailingMean(bf16.Losses, Window);
 var gaps = smooth32.Zip(smooth16, (a, b) => Math.Abs(a - b)).ToArray();
 var maxGap = gaps.Max();
 var worst = fp32.Steps[Array.IndexOf(gaps, maxGap)];
@@ -66,26 +67,14 @@ internal sealed record Run(string Precision, long[] Steps, double[] Losses, doub
 {
     public static Run Read(string precision, string runDir)
     {
-        var lines = File.ReadLines(Path.Combine(runDir, "metrics.jsonl")).Where(l => l.Length > 0).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
-        if (lines.Count == 0) throw new InvalidOperationException($"{runDir}: no metrics");
-        return new Run(precision, lines.Select(o => o["step"]!.GetValue<long>()).ToArray(),
-            lines.Select(o => o["loss"]!.GetValue<double>()).ToArray(), lines[^1]["train_s"]!.GetValue<double>());
+        var path = Path.Combine(runDir, "metrics.jsonl");
+        var points = LossCurvePlot.ReadMetricsJsonl(path);
+        if (points.Count == 0) throw new InvalidOperationException($"{runDir}: no metrics");
+        var trainSeconds = JsonNode.Parse(File.ReadLines(path).Last(l => l.Length > 0))!["train_s"]!.GetValue<double>();
+        return new Run(precision, points.Select(p => p.Step).ToArray(), points.Select(p => p.Loss).ToArray(), trainSeconds);
     }
 
     public double PairsPerSecond(int batch) => Steps[^1] * (double)batch / TrainSeconds;
-
-    public static double[] TrailingMean(double[] values, int window)
-    {
-        var result = new double[values.Length];
-        double sum = 0;
-        for (var i = 0; i < values.Length; i++)
-        {
-            sum += values[i];
-            if (i >= window) sum -= values[i - window];
-            result[i] = sum / Math.Min(i + 1, window);
-        }
-        return result;
-    }
 }
 
 internal static class Overlay

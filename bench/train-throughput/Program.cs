@@ -45,11 +45,5 @@ var pairsPerSecond = batchSize * steps / clock.Elapsed.TotalSeconds;
 Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
 {
     ["engine"] = "tuwen (TorchSharp 0.107.0)", ["precision"] = precision, ["pairs_per_s"] = pairsPerSecond,
-    ["batch"] = batchSize, ["peak_rss_mib"] = PeakResidentMiB(),
+    ["batch"] = batchSize, ["peak_rss_mib"] = ProcessMemory.PeakResidentMiB() ?? double.NaN,
 }));
-
-static double PeakResidentMiB()
-{
-    var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-    return long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0]) / 1024.0;
-}

@@ -36,20 +36,11 @@ public static class TrainCommand
                 Console.WriteLine($"steps {result.State.Step}, pairs {result.State.PairsSeen}, {result.PairsPerSecond:F0} pairs/s, waiting for data {100 * result.DataWaitFraction:F1} % of step time, final loss {result.State.LastMetrics.GetValueOrDefault("loss"):F4}");
                 Console.WriteLine($"checkpoint: {result.CheckpointDir}");
                 Console.WriteLine($"metrics:    {result.MetricsPath}");
-                if (PeakResidentMiB() is { } peak) Console.WriteLine($"peak memory: {peak} MiB");
+                if (ProcessMemory.PeakResidentMiB() is { } peak) Console.WriteLine($"peak memory: {peak:F0} MiB");
             }
             return result.Cancelled ? 130 : 0;
         });
         return command;
-    }
-
-    /// <summary>The process's peak resident set (VmHWM), for comparing methods' memory; null off Linux.</summary>
-    public static long? PeakResidentMiB()
-    {
-        const string status = "/proc/self/status";
-        if (!File.Exists(status)) return null;
-        var line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-        return line != null && long.TryParse(line["VmHWM:".Length..].Trim().Split(' ')[0], out var kib) ? kib / 1024 : null;
     }
 
     public static (TrainResult, LoadedModel) TrainWithProgress(TrainingJobOptions options, CancellationToken cancel, Action<LoadedModel>? beforeTraining = null)

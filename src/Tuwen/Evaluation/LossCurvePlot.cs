@@ -111,7 +111,7 @@ public static class LossCurvePlot
     }
 
     /// <summary>Mean of the last <paramref name="window"/> values (fewer at the start), so the curve lags but never looks ahead.</summary>
-    internal static double[] TrailingMean(double[] values, int window)
+    public static double[] TrailingMean(double[] values, int window)
     {
         var result = new double[values.Length];
         double sum = 0;

@@ -205,11 +205,4 @@ public sealed class Trainer
         });
         File.WriteAllLines(MetricsPath, step == 0 ? [] : keep);
     }
-
-    /// <summary>Reads (step, loss, lr) rows back from metrics.jsonl for plots.</summary>
-    public static IReadOnlyList<(long Step, double Loss, double Lr)> ReadMetrics(string path) =>
-        File.Exists(path)
-            ? File.ReadLines(path).Select(l => JsonNode.Parse(l)!.AsObject())
-                .Select(o => (o["step"]!.GetValue<long>(), o["loss"]?.GetValue<double>() ?? double.NaN, o["lr"]?.GetValue<double>() ?? 0)).ToList()
-            : [];
 }
