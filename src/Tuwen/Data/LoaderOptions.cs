@@ -39,6 +39,10 @@ public sealed record LoaderOptions
     /// </summary>
     public int? FixedCaption { get; init; }
 
+    /// <summary>This process's part of the data in a data-parallel job; null = all of it.
+    /// With a partition, <see cref="Skip"/> and <see cref="Batch.SamplesConsumed"/> count the whole job's samples.</summary>
+    public DataPartition? Partition { get; init; }
+
     internal void Validate()
     {
         if (ShardPaths is null || ShardPaths.Count == 0) throw new TuwenException("the loader has no shards to read");
@@ -49,6 +53,7 @@ public sealed record LoaderOptions
         if (Workers < 1) throw new TuwenException($"workers must be at least 1, not {Workers}");
         if (Prefetch < 1) throw new TuwenException($"prefetch must be at least 1, not {Prefetch}");
         if (FixedCaption < 0) throw new TuwenException($"caption index must not be negative, not {FixedCaption}");
+        Partition?.Validate(ShardPaths.Count);
         ArgumentNullException.ThrowIfNull(Transform);
         ArgumentNullException.ThrowIfNull(EncodeText);
         foreach (var path in ShardPaths)

@@ -96,23 +96,22 @@ internal sealed class LoaderRun : IDisposable
         try
         {
             var shards = _options.ShardPaths.ToArray();
-            IEnumerable<Sample> samples;
-            if (_options.Shuffle)
-            {
-                LoaderSeeds.For(_options, LoaderSeeds.ShardOrder).Shuffle(shards);
-                samples = ShuffleBuffer(ShardReader.Read(shards, _counters.Reading), LoaderSeeds.For(_options, LoaderSeeds.ShuffleBuffer));
-            }
-            else
-            {
-                samples = ShardReader.Read(shards, _counters.Reading);
-            }
+            // Every rank shuffles the shard order with the same seed, then takes its own.
+            if (_options.Shuffle) LoaderSeeds.For(_options, LoaderSeeds.ShardOrder).Shuffle(shards);
+            var part = _options.Partition;
+            if (part is { Split: DataSplit.Shards }) shards = shards.Where((_, i) => i % part.WorldSize == part.Rank).ToArray();
+            var samples = ShardReader.Read(shards, _counters.Reading);
+            if (_options.Shuffle) samples = ShuffleBuffer(samples, LoaderSeeds.For(_options, LoaderSeeds.ShuffleBuffer));
+            var skip = part?.LocalSkip(_options.Skip) ?? _options.Skip;
             long position = 0;
             Chunk? chunk = null;
             foreach (var sample in samples)
             {
                 token.ThrowIfCancellationRequested();
-                if (position++ < _options.Skip) continue;
-                chunk ??= TakeChunk(position - 1);
+                var at = position++;
+                if (at < skip || part?.Keeps(at, _options.BatchSize) == false) continue;
+                chunk ??= TakeChunk();
+                chunk.Positions[chunk.Count] = at;
                 chunk.Samples[chunk.Count++] = sample;
                 if (chunk.Count == _chunkSize)
                 {
@@ -178,7 +177,7 @@ internal sealed class LoaderRun : IDisposable
     private void DecodeSample(Chunk chunk, int i, ImageTransform transform)
     {
         var sample = chunk.Samples[i]!;
-        var rng = LoaderSeeds.For(_options, LoaderSeeds.Sample, chunk.FirstPosition + i);
+        var rng = LoaderSeeds.For(_options, LoaderSeeds.Sample, _options.Partition?.SeedIndex(chunk.Positions[i]) ?? chunk.Positions[i]);
         var captions = sample.Captions;
         var caption = _options.FixedCaption is { } fixedIndex ? fixedIndex % captions.Count : rng.Next(captions.Count);
         chunk.Keys[i] = sample.Key;
@@ -214,11 +213,11 @@ internal sealed class LoaderRun : IDisposable
                 {
                     if (!chunk.Decoded[i]) continue;
                     batch.Add(chunk, i);
-                    if (batch.Count == _options.BatchSize) HandOver(batch.Build(chunk.FirstPosition + i + 1), token);
+                    if (batch.Count == _options.BatchSize) HandOver(batch.Build(Consumed(chunk.Positions[i] + 1)), token);
                 }
                 _spareChunks.Add(chunk);
             }
-            if (batch.Count > 0 && !_options.DropLast) HandOver(batch.Build(batch.LastPosition + 1), token);
+            if (batch.Count > 0 && !_options.DropLast) HandOver(batch.Build(Consumed(batch.LastPosition + 1)), token);
         }
         finally
         {
@@ -239,18 +238,21 @@ internal sealed class LoaderRun : IDisposable
         }
     }
 
-    private Chunk TakeChunk(long firstPosition)
+    /// <summary>Samples of the epoch consumed once this process's stream reached <paramref name="next"/>.</summary>
+    private long Consumed(long next) => _options.Partition?.JobConsumed(next, _options.BatchSize) ?? next;
+
+    private Chunk TakeChunk()
     {
         var chunk = _spareChunks.TryTake(out var spare) ? spare : new Chunk(_chunkSize, _options);
-        chunk.Reset(firstPosition);
+        chunk.Reset();
         return chunk;
     }
 
-    /// <summary>Consecutive stream positions decoded together; recycled once assembled.</summary>
+    /// <summary>Stream samples decoded together, in stream order; recycled once assembled.</summary>
     private sealed class Chunk(int capacity, LoaderOptions options)
     {
-        public long FirstPosition;
         public int Count;
+        public readonly long[] Positions = new long[capacity];
         public readonly Sample?[] Samples = new Sample?[capacity];
         public readonly string[] Keys = new string[capacity];
         public readonly int[] CaptionIndex = new int[capacity];
@@ -259,9 +261,8 @@ internal sealed class LoaderRun : IDisposable
         public readonly long[] Tokens = new long[capacity * options.ContextLength];
         public readonly ManualResetEventSlim Done = new();
 
-        public void Reset(long firstPosition)
+        public void Reset()
         {
-            FirstPosition = firstPosition;
             Count = 0;
             Done.Reset();
         }
@@ -286,7 +287,7 @@ internal sealed class LoaderRun : IDisposable
             chunk.Tokens.AsSpan(i * options.ContextLength, options.ContextLength).CopyTo(_tokens.AsSpan(n * options.ContextLength));
             _keys.Add(chunk.Keys[i]);
             _captionIndex.Add(chunk.CaptionIndex[i]);
-            LastPosition = chunk.FirstPosition + i;
+            LastPosition = chunk.Positions[i];
         }
 
         public Batch Build(long samplesConsumed)

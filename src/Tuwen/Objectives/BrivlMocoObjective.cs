@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using TorchSharp;
 using Tuwen.Data;
+using Tuwen.Distributed;
 using Tuwen.Models;
 using static TorchSharp.torch;
 
@@ -16,6 +17,8 @@ namespace Tuwen.Objectives;
 /// The step's keys are enqueued after the optimizer step — the queues are part of this step's autograd graph, so
 /// they must not change before backward — and with gradient accumulation every micro-batch's keys are enqueued,
 /// in order. Key weights and queues live in <see cref="State"/>, so a resumed run continues bit for bit.
+/// Data parallel, queries contrast with this rank's keys and the shared queues (the loss is a mean over queries,
+/// so averaged gradients are the global batch's), and the queues are fed every rank's keys.
 /// Works with any towers. Evaluation uses the query encoder's global cosines (<see cref="Scorer"/> is null).
 /// </summary>
 public sealed class BrivlMocoObjective : IObjective
@@ -89,8 +92,9 @@ public sealed class BrivlMocoObjective : IObjective
     {
         if (key is null || imageQueue is null || textQueue is null)
             throw new InvalidOperationException("brivl-moco: Prepare must run before Forward");
-        if (batch.Size > QueueSize)
-            throw new TuwenException($"brivl-moco: queue_size ({QueueSize}) must be at least the batch size ({batch.Size})");
+        var world = CrossWorker.Group;
+        if (batch.Size * world.WorldSize > QueueSize)
+            throw new TuwenException($"brivl-moco: queue_size ({QueueSize}) must be at least the batch size ({batch.Size * world.WorldSize})");
         using var scope = NewDisposeScope();
         var qImage = nn.functional.normalize(model.EncodeImage(batch.Images), dim: -1);
         var qText = nn.functional.normalize(model.EncodeText(batch.TokenIds), dim: -1);
@@ -100,10 +104,13 @@ public sealed class BrivlMocoObjective : IObjective
             kImage = nn.functional.normalize(key.EncodeImage(batch.Images), dim: -1).DetachFromDisposeScope();
             kText = nn.functional.normalize(key.EncodeText(batch.TokenIds), dim: -1).DetachFromDisposeScope();
         }
-        pending.Add((kImage, kText));
+        // Data parallel: the queues take the global batch's keys in rank order, as one process would.
+        pending.Add(world.WorldSize == 1 ? (kImage, kText)
+            : (CrossWorker.GatherDetached(kImage, world).DetachFromDisposeScope(), CrossWorker.GatherDetached(kText, world).DetachFromDisposeScope()));
         using var imageNegatives = imageQueue.Valid;
         using var textNegatives = textQueue.Valid;
         var output = Compute(qImage, qText, kImage, kText, imageNegatives, textNegatives, Temperature);
+        if (world.WorldSize > 1) { kImage.Dispose(); kText.Dispose(); }   // the queues hold the gathered copies
         var metrics = new Dictionary<string, double>(output.Metrics)
         {
             ["queue_fill"] = Fill(imageQueue),

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Tuwen.Data;
+using Tuwen.Distributed;
 using Tuwen.Models;
 using static TorchSharp.torch;
 
@@ -11,7 +12,7 @@ namespace Tuwen.Objectives;
 /// Option <c>chunk_size</c> (default 0 = the plain B×B loss): compute the loss and its feature gradients
 /// <see cref="ChunkedClipLoss">in blocks of that many rows</see>, memory linear in the batch. The recipe's
 /// contrastive_micro_batch (gradient caching) uses the chunked form too, in blocks of chunk_size or else of
-/// the micro-batch.
+/// the micro-batch. Data parallel, the loss is over the global batch (cross-worker negatives, <see cref="CrossWorker"/>).
 /// </summary>
 public sealed class ClipObjective : IObjective
 {
@@ -34,9 +35,12 @@ public sealed class ClipObjective : IObjective
     public ObjectiveOutput Forward(DualEncoder model, Batch batch)
     {
         using var features = model.forward(batch.Images, batch.TokenIds);
-        if (ChunkSize == 0) return Compute(features.Image, features.Text, features.LogitScale);
-        using var chunked = ChunkedClipLoss.Compute(features.Image, features.Text, features.LogitScale, ChunkSize);
-        return new ObjectiveOutput(chunked.Attach(features.Image, features.Text, features.LogitScale), chunked.Metrics(features.LogitScale));
+        // Data parallel: the global batch's features, this rank's slice with its gradient (identity for one process).
+        using var image = CrossWorker.Gather(features.Image);
+        using var text = CrossWorker.Gather(features.Text);
+        if (ChunkSize == 0) return Compute(image, text, features.LogitScale);
+        using var chunked = ChunkedClipLoss.Compute(image, text, features.LogitScale, ChunkSize);
+        return new ObjectiveOutput(chunked.Attach(image, text, features.LogitScale), chunked.Metrics(features.LogitScale));
     }
 
     /// <summary>The loss on given normalised features; public so it can be checked by hand and reused.</summary>

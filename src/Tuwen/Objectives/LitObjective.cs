@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using TorchSharp.Modules;
 using Tuwen.Data;
+using Tuwen.Distributed;
 using Tuwen.Models;
 using Tuwen.Training;
 using static TorchSharp.torch;
@@ -84,7 +85,9 @@ public sealed class LitObjective : IObjective
         }
         else image = model.EncodeImage(batch.Images);
         var text = model.EncodeText(batch.TokenIds);
-        var output = ClipObjective.Compute(nn.functional.normalize(image, dim: -1), nn.functional.normalize(text, dim: -1), model.LogitScale());
+        // Data parallel: the global batch's features, this rank's slice with its gradient.
+        var output = ClipObjective.Compute(CrossWorker.Gather(nn.functional.normalize(image, dim: -1)),
+            CrossWorker.Gather(nn.functional.normalize(text, dim: -1)), model.LogitScale());
         var metrics = new Dictionary<string, double>(output.Metrics) { ["trainable_params"] = trainableCount ??= CountTrainable(model) };
         return new ObjectiveOutput(output.Loss.MoveToOuterDisposeScope(), metrics);
     }

@@ -1,5 +1,6 @@
 using TorchSharp;
 using Tuwen.Data;
+using Tuwen.Distributed;
 using Tuwen.Models;
 using Tuwen.Objectives;
 using static TorchSharp.torch;
@@ -63,7 +64,14 @@ public sealed class GradientCache
             foreach (var p in parts) p.Dispose();
         }
         var logitScale = model.LogitScale();
+        // Data parallel: the loss and its feature gradients over the global batch; this rank backpropagates its
+        // own rows, times the world size because the trainer averages gradients (see CrossWorker).
+        var group = CrossWorker.Group;
+        var offset = (long)group.Rank * n;
+        if (group.WorldSize > 1) (image, text) = (CrossWorker.GatherDetached(image, group), CrossWorker.GatherDetached(text, group));
         using var gradients = ChunkedClipLoss.Compute(image, text, logitScale, ChunkSize);
+        using var world = ((double)group.WorldSize).ToScalar();
+        if (group.WorldSize > 1) { gradients.ImageGrad.mul_(world); gradients.TextGrad.mul_(world); }
         using var share = (1.0 / accumSteps).ToScalar();
         if (accumSteps != 1)
         {
@@ -75,8 +83,8 @@ public sealed class GradientCache
             using var micro = NewDisposeScope();
             using var features = model.forward(batch.Images.narrow(0, start, length), batch.TokenIds.narrow(0, start, length));
             // ⟨features, ∂L/∂features⟩ backpropagates exactly that slice of the feature gradients.
-            var surrogate = Scalars.Add((features.Image * gradients.ImageGrad.narrow(0, start, length)).sum(),
-                (features.Text * gradients.TextGrad.narrow(0, start, length)).sum());
+            var surrogate = Scalars.Add((features.Image * gradients.ImageGrad.narrow(0, offset + start, length)).sum(),
+                (features.Text * gradients.TextGrad.narrow(0, offset + start, length)).sum());
             surrogate.backward();
         }
         (logitScale * gradients.ScaleGrad).sum().backward();

@@ -7,13 +7,20 @@ public sealed class ShardTrainData : ITrainData
 {
     private readonly LoaderOptions template;
 
-    public ShardTrainData(string datasetDir, TrainConfig recipe, int imageSize, int contextLength, Func<string, long[]> encodeText)
+    /// <param name="group">The data-parallel job this process belongs to: it reads its partition of each epoch
+    /// in batches of batch_size / world size. Null: one process, all of the data.</param>
+    public ShardTrainData(string datasetDir, TrainConfig recipe, int imageSize, int contextLength, Func<string, long[]> encodeText,
+        Distributed.IProcessGroup? group = null)
     {
         var shards = ShardReader.FindShards(datasetDir);
+        var world = group?.WorldSize ?? 1;
+        if (recipe.BatchSize % world != 0)
+            throw new TuwenException($"batch_size {recipe.BatchSize} (the global batch) must divide evenly among the {world} processes");
         template = new LoaderOptions
         {
             ShardPaths = shards,
-            BatchSize = recipe.BatchSize,
+            BatchSize = recipe.BatchSize / world,
+            Partition = world > 1 ? new DataPartition(group!.Rank, world, DataPartition.ParseSplit(recipe.DataSplit)) : null,
             Transform = ImageTransform.ForTraining(imageSize, recipe.Augment.CropScaleMin, recipe.Augment.CropScaleMax),
             EncodeText = encodeText,
             ContextLength = contextLength,

@@ -51,6 +51,14 @@ public sealed record TrainConfig
     public int ContextLength { get; init; }
     public AugmentConfig Augment { get; init; } = new();
 
+    // Data parallelism (tuwen train --launcher mpi). batch_size stays the global batch at any world size, so
+    // one recipe means the same optimisation on 1 or N processes; each rank takes batch_size / world size.
+    /// <summary>"shards": each rank reads its own shards; "samples": each its slice of every global batch (see Data.DataSplit).</summary>
+    public string DataSplit { get; init; } = "shards";
+    /// <summary>Gradient all-reduce on the wire: fp32, or bf16 (half the bytes, sums rounded to bf16).</summary>
+    public string AllreduceDtype { get; init; } = "fp32";
+    public double AllreduceBucketMb { get; init; } = 25;
+
     public static TrainConfig Parse(string json, string source)
     {
         TrainConfig? c;
@@ -107,6 +115,9 @@ public sealed record TrainConfig
         Check(Workers >= 1 && ShuffleBuffer >= 1 && LogEvery >= 1 && SaveEvery >= 1, "workers, shuffle_buffer, log_every, save_every must be >= 1");
         Check(Augment.CropScaleMin > 0 && Augment.CropScaleMin <= Augment.CropScaleMax && Augment.CropScaleMax <= 1, "augment crop scales must satisfy 0 < min <= max <= 1");
         Models.Autocast.Parse(Precision);
+        Data.DataPartition.ParseSplit(DataSplit);
+        Check(AllreduceDtype is "fp32" or "bf16", $"allreduce_dtype must be fp32 or bf16, not '{AllreduceDtype}'");
+        Check(AllreduceBucketMb > 0, "allreduce_bucket_mb must be positive");
         return this;
     }
 }

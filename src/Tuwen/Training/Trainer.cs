@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Tuwen.Data;
+using Tuwen.Distributed;
 using Tuwen.Models;
 using Tuwen.Objectives;
 using static TorchSharp.torch;
@@ -32,6 +33,10 @@ public sealed record TrainResult(TrainState State, string CheckpointDir, string 
 /// Determinism: the model is initialised under the recipe's seed by the caller, the data order and
 /// augmentation derive from (seed, epoch, position), and nothing in the step draws random numbers, so a run
 /// resumed from a checkpoint continues exactly as the uninterrupted run would.
+/// Data parallel (a <see cref="IProcessGroup"/> of W ranks): every rank runs this loop on its slice of the global
+/// batch; replicas start from rank 0's tensors, gradients are averaged in buckets before clipping, so every
+/// rank takes the same optimizer step; contrastive objectives see the global batch through
+/// <see cref="CrossWorker"/>; only rank 0 writes checkpoints and metrics.
 /// </summary>
 public sealed class Trainer
 {
@@ -40,11 +45,16 @@ public sealed class Trainer
     private readonly IObjective objective;
     private readonly IReadOnlyList<string> vocab;
     private readonly string runDir;
+    private readonly IProcessGroup group;
 
-    public Trainer(TrainConfig recipe, DualEncoder model, IObjective objective, IReadOnlyList<string> vocab, string runDir)
+    public Trainer(TrainConfig recipe, DualEncoder model, IObjective objective, IReadOnlyList<string> vocab, string runDir,
+        IProcessGroup? group = null)
     {
         this.recipe = recipe; this.model = model; this.objective = objective; this.vocab = vocab; this.runDir = runDir;
+        this.group = group ?? SingleProcess.Instance;
     }
+
+    private bool Writes => group.Rank == 0;
 
     public string CheckpointDir => Path.Combine(runDir, "checkpoint");
     public string MetricsPath => Path.Combine(runDir, "metrics.jsonl");
@@ -72,12 +82,16 @@ public sealed class Trainer
             if (resume.TrainerTensors.TryGetValue("rng.torch", out var rng)) random.set_rng_state(rng);
             state = resume.State;
         }
-        TruncateMetrics(state.Step);
+        SyncReplicas();
+        if (Writes) TruncateMetrics(state.Step);
+        using var crossWorker = CrossWorker.Enable(group);
+        using var buckets = new GradientBuckets(objective.TrainableParameters(model).Select(p => p.Parameter), group,
+            recipe.AllreduceDtype, recipe.AllreduceBucketMb);
 
         var dtype = Autocast.Parse(recipe.Precision);
         using var checkpointing = ActivationCheckpoint.Enable(recipe.GradCheckpointing);
         var clock = Stopwatch.StartNew();
-        double trainSeconds = state.TrainSeconds, windowSeconds = 0, windowWait = 0, runSeconds = 0, runWait = 0;
+        double trainSeconds = state.TrainSeconds, windowSeconds = 0, windowWait = 0, windowReduce = 0, runSeconds = 0, runWait = 0;
         long windowPairs = 0;
         var epoch = state.Epoch;
         var position = state.SamplesInEpoch;
@@ -88,7 +102,8 @@ public sealed class Trainer
 
         while (state.Step < total)
         {
-            if (cancel.IsCancellationRequested) { cancelled = true; break; }
+            // One process stops at once; a job stops together after the step in which a rank saw the request.
+            if (cancelled || (group.WorldSize == 1 && cancel.IsCancellationRequested)) { cancelled = true; break; }
             var stepStart = clock.Elapsed.TotalSeconds;
             var lr = schedule.At(state.Step);
             optimizer.ZeroGrad();
@@ -121,10 +136,16 @@ public sealed class Trainer
                 }
                 (epoch, position) = (e, pos);
             }
+            var reduceStart = clock.Elapsed.TotalSeconds;
+            buckets.Average();
+            windowReduce += clock.Elapsed.TotalSeconds - reduceStart;
             var gradNorm = optimizer.ClipGradNorm(recipe.GradClip);
             optimizer.Step(lr);
             objective.AfterStep(model);
 
+            // One small all-reduce: the job's mean loss and metrics, its pairs, and whether any rank was
+            // cancelled (all ranks must leave the loop after the same step, or the others wait forever).
+            (lossSum, pairs, cancelled) = JobTotals(metricSums, lossSum, pairs, cancel.IsCancellationRequested);
             var seconds = clock.Elapsed.TotalSeconds - stepStart;
             trainSeconds += seconds; windowSeconds += seconds; runSeconds += seconds; windowPairs += pairs;
             var loss1 = lossSum / recipe.AccumSteps;
@@ -132,21 +153,27 @@ public sealed class Trainer
             lastMetrics["loss"] = loss1;
             lastMetrics["grad_norm"] = gradNorm;
             lastMetrics["data_wait_frac"] = Math.Round(windowWait / Math.Max(1e-9, windowSeconds), 4);
+            if (group.WorldSize > 1)
+            {
+                lastMetrics["world_size"] = group.WorldSize;
+                lastMetrics["allreduce_frac"] = Math.Round(windowReduce / Math.Max(1e-9, windowSeconds), 4);
+            }
             state = state with
             {
                 Step = state.Step + 1, Epoch = epoch, SamplesInEpoch = position, PairsSeen = state.PairsSeen + pairs,
                 TrainSeconds = trainSeconds, LastMetrics = lastMetrics,
             };
             var pps = windowPairs / Math.Max(1e-9, windowSeconds);
-            progress?.Invoke(new TrainProgress(state.Step, total, epoch, loss1, lr, pps, lastMetrics));
+            if (Writes) progress?.Invoke(new TrainProgress(state.Step, total, epoch, loss1, lr, pps, lastMetrics));
             if (state.Step % recipe.LogEvery == 0 || state.Step == total)
             {
-                AppendMetrics(state, lr, pps);
-                windowPairs = 0; windowSeconds = 0; windowWait = 0;
+                if (Writes) AppendMetrics(state, lr, pps);
+                windowPairs = 0; windowSeconds = 0; windowWait = 0; windowReduce = 0;
             }
-            if (state.Step % recipe.SaveEvery == 0 && state.Step < total) Save(optimizer, state);
+            if (state.Step % recipe.SaveEvery == 0 && state.Step < total && Writes) Save(optimizer, state);
         }
-        Save(optimizer, state);
+        if (Writes) Save(optimizer, state);
+        group.Barrier();   // the checkpoint exists for every rank once Run returns
         var overall = state.PairsSeen / Math.Max(1e-9, trainSeconds);
         return new TrainResult(state, CheckpointDir, MetricsPath, overall, cancelled, runWait / Math.Max(1e-9, runSeconds));
     }
@@ -169,6 +196,30 @@ public sealed class Trainer
             epoch++;
             skip = 0;
         }
+    }
+
+    /// <summary>Sums (loss, metrics, cancelled) over the ranks and averages them; pairs are summed.</summary>
+    private (double Loss, int Pairs, bool Cancelled) JobTotals(Dictionary<string, double> metrics, double loss, int pairs, bool cancelled)
+    {
+        if (group.WorldSize == 1) return (loss, pairs, cancelled);
+        var keys = metrics.Keys.Order(StringComparer.Ordinal).ToArray();
+        var values = keys.Select(k => metrics[k]).Append(loss).Append(pairs).Append(cancelled ? 1 : 0).ToArray();
+        group.AllReduceSum(values);
+        for (var i = 0; i < keys.Length; i++) metrics[keys[i]] = values[i] / group.WorldSize;
+        return (values[keys.Length] / group.WorldSize, (int)values[keys.Length + 1], values[keys.Length + 2] > 0);
+    }
+
+    /// <summary>Everything a replica must share with rank 0: parameters, buffers, the objective's modules and state.</summary>
+    private void SyncReplicas()
+    {
+        if (group.WorldSize == 1) return;
+        ReplicaSync.FromRankZero(group, model.parameters().Concat(model.buffers())
+            .Concat(objective.Module?.parameters() ?? []).Concat(objective.Module?.buffers() ?? []));
+        var state = objective.State;
+        if (state.Count == 0) return;
+        ReplicaSync.FromRankZero(group, state.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value));
+        // State may hand out copies (step counters): load what rank 0 sent.
+        if (group.Rank != 0) objective.LoadState(state);
     }
 
     private void Save(AdamW optimizer, TrainState state)

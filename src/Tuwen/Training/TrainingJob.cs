@@ -15,6 +15,9 @@ public sealed record TrainingJobOptions
     public required TrainConfig Recipe { get; init; }
     public string? VocabPath { get; init; }
     public string? Resume { get; init; }
+
+    /// <summary>The data-parallel job this process is a rank of (tuwen train --launcher mpi); null = one process.</summary>
+    public Distributed.IProcessGroup? Group { get; init; }
 }
 
 /// <summary>A model ready to use: the dual encoder, its tokenizer and text length, how to run it, and the
@@ -94,8 +97,8 @@ public static class TrainingJob
         var objective = ObjectiveRegistry.Create(recipe.Objective, recipe.ObjectiveOptions, model);
         var loaded = new LoadedModel(model, new BertTokenizer(vocab), context, Autocast.Parse(recipe.Precision)) { Objective = objective };
         beforeTraining?.Invoke(loaded);
-        var data = new ShardTrainData(o.TrainData, recipe, modelConfig.Vision.ImageSize, context, loaded.Encode);
-        var trainer = new Trainer(recipe, model, objective, vocab.Tokens, o.RunDir);
+        var data = new ShardTrainData(o.TrainData, recipe, modelConfig.Vision.ImageSize, context, loaded.Encode, o.Group);
+        var trainer = new Trainer(recipe, model, objective, vocab.Tokens, o.RunDir, o.Group);
         var result = trainer.Run(data, resume, progress, cancel);
         model.eval();
         objective.Module?.eval();

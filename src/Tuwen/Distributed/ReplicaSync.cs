@@ -1,0 +1,23 @@
+using static TorchSharp.torch;
+
+namespace Tuwen.Distributed;
+
+/// <summary>
+/// Makes every rank's replica equal to rank 0's before the first step: parameters, buffers and objective
+/// state (queues, momentum encoders), whether they came from the seed or from a checkpoint.
+/// </summary>
+public static class ReplicaSync
+{
+    public static void FromRankZero(IProcessGroup group, IEnumerable<Tensor> tensors)
+    {
+        if (group.WorldSize == 1) return;
+        using var _ = no_grad();
+        foreach (var t in tensors)
+        {
+            // Host staging keeps this working for device tensors without a CUDA-aware MPI.
+            using var host = t.detach().cpu().contiguous();
+            group.Broadcast(host.bytes, 0);
+            if (group.Rank != 0) t.copy_(host);
+        }
+    }
+}
