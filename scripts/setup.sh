@@ -12,8 +12,9 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; t
 # --- Debian packages --------------------------------------------------------------------------
 # fonts-wqy-microhei: without a CJK font, Chinese text in the PNG reports renders as empty boxes.
 # chromium: the web page's browser tests drive Debian's build through Playwright (never a downloaded browser).
+# openmpi-bin, libopenmpi-dev: `tuwen train --launcher mpi` calls libmpi; the data-parallel tests start ranks with mpirun.
 need=()
-for p in fonts-wqy-microhei ca-certificates chromium; do
+for p in fonts-wqy-microhei ca-certificates chromium openmpi-bin libopenmpi-dev; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done
 command -v npm >/dev/null || need+=(npm)
