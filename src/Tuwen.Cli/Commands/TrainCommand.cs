@@ -14,8 +14,9 @@ public static class TrainCommand
         var vocab = new Option<string?>("--vocab") { Description = "vocab.txt to use (default: build one from the training captions)" };
         var resume = new Option<string?>("--resume") { Description = "continue from a checkpoint or run directory" };
         var set = new Option<string[]>("--set") { Description = "override recipe keys, e.g. --set lr=5e-4 --set steps=200", AllowMultipleArgumentsPerToken = false };
+        var device = new Option<string>("--device") { Description = Models.DeviceOption.Help, DefaultValueFactory = _ => "cpu" };
         var command = new Command("train", "Pre-train a dual encoder with a recipe (CLIP, and the methods the recipe names)")
-            { data, output, config, vocab, resume, set };
+            { data, output, config, vocab, resume, set, device };
         command.SetAction((p, cancel) =>
         {
             CliApp.ConfigureTorch();
@@ -28,6 +29,7 @@ public static class TrainCommand
                 TrainData = p.GetValue(data)!, RunDir = p.GetValue(output)!, Recipe = recipe,
                 VocabPath = p.GetValue(vocab) is { } v ? CliApp.RequireFile(v, "vocab file") : null,
                 Resume = resumeFrom,
+                Device = Models.DeviceOption.Parse(p.GetValue(device)),
             };
             var (result, model) = TrainWithProgress(options, cancel);
             using (model)

@@ -40,10 +40,13 @@ public sealed class Trainer
     private readonly IObjective objective;
     private readonly IReadOnlyList<string> vocab;
     private readonly string runDir;
+    private readonly Device? device;
 
-    public Trainer(TrainConfig recipe, DualEncoder model, IObjective objective, IReadOnlyList<string> vocab, string runDir)
+    /// <param name="device">Where the model lives; each batch is moved there (null: batches stay where the data
+    /// source made them, the CPU for the loader).</param>
+    public Trainer(TrainConfig recipe, DualEncoder model, IObjective objective, IReadOnlyList<string> vocab, string runDir, Device? device = null)
     {
-        this.recipe = recipe; this.model = model; this.objective = objective; this.vocab = vocab; this.runDir = runDir;
+        this.recipe = recipe; this.model = model; this.objective = objective; this.vocab = vocab; this.runDir = runDir; this.device = device;
     }
 
     public string CheckpointDir => Path.Combine(runDir, "checkpoint");
@@ -103,6 +106,7 @@ public sealed class Trainer
                 windowWait += waited; runWait += waited;
                 if (!more) throw new TuwenException("the training data produced no batches (too few samples for one batch?)");
                 var (batch, e, pos) = batches.Current;
+                batch = batch.MovedTo(device);   // --device: the loader builds batches in CPU memory
                 using (batch)
                 using (var scope = NewDisposeScope())
                 using (Autocast.Enable(dtype))
