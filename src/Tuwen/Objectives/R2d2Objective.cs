@@ -302,7 +302,8 @@ public sealed class R2d2Objective : IObjective
         var count = real.mul(r).round().clamp_min(Scalars.One).minimum(real).to(ScalarType.Int64);
         // A random rank per position among the row's candidates: the `count` lowest are masked.
         using var two = 2.0.ToScalar();
-        var keys = rand(ids.shape, generator: generator, device: ids.device).masked_fill(candidate.logical_not(), two);
+        // Drawn on the CPU, where the generator lives, so the masked tokens are the same on every device.
+        var keys = rand(ids.shape, generator: generator).to(ids.device).masked_fill(candidate.logical_not(), two);
         var rank = keys.argsort(1).argsort(1);
         var chosen = rank.lt(count.unsqueeze(1)).logical_and(candidate);
         using var mask = MaskId.ToScalar();
