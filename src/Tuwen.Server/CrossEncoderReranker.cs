@@ -34,8 +34,8 @@ public sealed class CrossEncoderReranker(LoadedModel loaded, R2d2Heads heads, Im
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         using var autocast = Autocast.Enable(loaded.Precision);
-        var ids = tensor(loaded.Tokenizer.EncodeBatch(texts, loaded.ContextLength), [texts.Count, loaded.ContextLength]);
-        var pixels = tensor(images.SelectMany(p => p).ToArray(), [images.Count, 3, size, size]);
+        var ids = tensor(loaded.Tokenizer.EncodeBatch(texts, loaded.ContextLength), [texts.Count, loaded.ContextLength], device: loaded.Model.Device);
+        var pixels = tensor(images.SelectMany(p => p).ToArray(), [images.Count, 3, size, size], device: loaded.Model.Device);
         var textHidden = model.Text.ForwardTokens(ids);
         var textMask = R2d2Heads.TextMask(ids);
         var imageTokens = model.Visual.ForwardTokens(pixels);

@@ -20,11 +20,13 @@ public static class EmbedCommand
         dtype.AcceptOnlyFromAmong("float16", "float32");
         var batch = new Option<int>("--batch") { Description = "inputs per forward pass", DefaultValueFactory = _ => 64 };
         var partRows = new Option<int>("--part-rows") { Description = "rows per .npy/.parquet part", DefaultValueFactory = _ => 100_000 };
+        var device = new Option<string>("--device") { Description = Models.DeviceOption.Help, DefaultValueFactory = _ => "cpu" };
 
         var command = new Command("embed", "Embed images (and texts) into img_emb/*.npy + metadata/*.parquet for indexing")
-            { checkpoint, runtime, shards, imageFolder, cnclip, split, texts, output, dtype, batch, partRows };
+            { checkpoint, runtime, shards, imageFolder, cnclip, split, texts, output, dtype, batch, partRows, device };
         command.SetAction((p, _) =>
         {
+            var onDevice = Models.DeviceOption.Parse(p.GetValue(device));   // a bad --device fails before any data is read
             var given = new[] { ("--shards", p.GetValue(shards)), ("--image-folder", p.GetValue(imageFolder)), ("--cnclip", p.GetValue(cnclip)) }
                 .Where(g => g.Item2 != null).ToList();
             if (given.Count != 1) throw new TuwenException("give exactly one input: --shards DIR, --image-folder DIR or --cnclip DIR");
@@ -37,7 +39,7 @@ public static class EmbedCommand
             };
             if (which == "--image-folder" && p.GetValue(texts)) throw new TuwenException("--texts: an image folder has no texts");
             CliApp.ConfigureTorch();
-            using var model = EmbeddingRuntimes.Open(p.GetValue(runtime)!, p.GetValue(checkpoint)!);
+            using var model = EmbeddingRuntimes.Open(p.GetValue(runtime)!, p.GetValue(checkpoint)!, onDevice);
             var options = new BulkEmbedOptions
             {
                 Dtype = p.GetValue(dtype) == "float32" ? EmbeddingDtype.Float32 : EmbeddingDtype.Float16,

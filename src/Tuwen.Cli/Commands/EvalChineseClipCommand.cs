@@ -12,12 +12,13 @@ namespace Tuwen.Cli.Commands;
 /// </summary>
 public static class EvalChineseClipCommand
 {
-    public static int Retrieval(string checkpointPath, string datasetDir, string split, string? outDir, bool asJson, string runtimeName, int batch)
+    public static int Retrieval(string checkpointPath, string datasetDir, string split, string? outDir, bool asJson, string runtimeName, int batch,
+        TorchSharp.torch.Device? device = null)
     {
         CliApp.ConfigureTorch();
         CliApp.RequireDirectory(datasetDir, "Chinese-CLIP dataset directory");
         if (outDir is null) throw new TuwenException("--cnclip writes Chinese-CLIP's prediction and score files: give --out DIR");
-        using var runtime = EmbeddingRuntimes.Open(runtimeName, checkpointPath);
+        using var runtime = EmbeddingRuntimes.Open(runtimeName, checkpointPath, device);
         var run = ProgressView.Run($"evaluating {split}", report =>
             ChineseClipRetrievalOutput.Run(runtime, datasetDir, split, outDir, batch, Throttled(report, batch)));
         var report = new EvaluationReport(ModelLabel(checkpointPath), run.Retrieval)
@@ -30,13 +31,13 @@ public static class EvalChineseClipCommand
     }
 
     public static int ZeroShot(string checkpointPath, string folder, string classesPath, IReadOnlyList<string> templates, int? perClass,
-        string? outDir, bool asJson, string runtimeName, int batch)
+        string? outDir, bool asJson, string runtimeName, int batch, TorchSharp.torch.Device? device = null)
     {
         CliApp.ConfigureTorch();
         var classNames = ZeroShotPrompts.LoadClassNames(classesPath);
         var data = ImageFolderDataset.Open(folder, classNames);
         if (perClass is int n) data = data.Take(n);
-        using var runtime = EmbeddingRuntimes.Open(runtimeName, checkpointPath);
+        using var runtime = EmbeddingRuntimes.Open(runtimeName, checkpointPath, device);
         var result = ProgressView.Run("zero-shot", report =>
             ImageFolderZeroShot.Evaluate(runtime, data, classNames, templates, batch, (done, total, what) => report(done, total, what)));
         var report = new EvaluationReport(ModelLabel(checkpointPath), null, result)

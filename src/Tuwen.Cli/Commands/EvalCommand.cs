@@ -26,25 +26,27 @@ public static class EvalCommand
             DefaultValueFactory = _ => "auto",
         };
         scoring.AcceptOnlyFromAmong("auto", "cosine");
+        var device = new Option<string>("--device") { Description = Models.DeviceOption.Help, DefaultValueFactory = _ => "cpu" };
 
         var retrieval = new Command("retrieval", "Text→image and image→text recall@1/5/10, mean recall, mean/median rank")
-            { checkpoint, data, cnclip, split, output, json, scoring, batch, runtime };
+            { checkpoint, data, cnclip, split, output, json, scoring, batch, runtime, device };
         retrieval.SetAction((p, _) => p.GetValue(cnclip) is { } cnclipDir
             ? EvalChineseClipCommand.Retrieval(p.GetValue(checkpoint)!, OnlyOne(p.GetValue(data), "--data", "--cnclip", cnclipDir), p.GetValue(split)!,
-                p.GetValue(output), p.GetValue(json), p.GetValue(runtime)!, p.GetValue(batch))
-            : Evaluate(p.GetValue(checkpoint)!, RequireData(p.GetValue(data), "--cnclip"), p.GetValue(output), p.GetValue(json), null, p.GetValue(scoring) == "cosine"));
+                p.GetValue(output), p.GetValue(json), p.GetValue(runtime)!, p.GetValue(batch), Models.DeviceOption.Parse(p.GetValue(device)))
+            : Evaluate(p.GetValue(checkpoint)!, RequireData(p.GetValue(data), "--cnclip"), p.GetValue(output), p.GetValue(json), null, p.GetValue(scoring) == "cosine",
+                Models.DeviceOption.Parse(p.GetValue(device))));
 
         var templates = new Option<string>("--templates") { Description = "prompt templates: CLIP_benchmark JSON or one per line, with {c}", DefaultValueFactory = _ => "emoji-zh" };
         var classes = new Option<string?>("--classes") { Description = "class names file (default: the dataset's zero_shot_classes in stats.json)" };
         var labelKey = new Option<string>("--label-key") { Description = "metadata key holding each image's class name", DefaultValueFactory = _ => "group" };
         var zeroshot = new Command("zeroshot", "Zero-shot classification top-1/top-5 with a template ensemble")
-            { checkpoint, data, imageFolder, perClass, output, json, scoring, templates, classes, labelKey, batch, runtime };
+            { checkpoint, data, imageFolder, perClass, output, json, scoring, templates, classes, labelKey, batch, runtime, device };
         zeroshot.SetAction((p, _) =>
         {
             if (p.GetValue(imageFolder) is { } folder)
                 return EvalChineseClipCommand.ZeroShot(p.GetValue(checkpoint)!, OnlyOne(p.GetValue(data), "--data", "--image-folder", folder),
                     CliApp.RequireFile(p.GetValue(classes), "class names file (--classes)"), LoadTemplates(p.GetValue(templates)!),
-                    p.GetValue(perClass), p.GetValue(output), p.GetValue(json), p.GetValue(runtime)!, p.GetValue(batch));
+                    p.GetValue(perClass), p.GetValue(output), p.GetValue(json), p.GetValue(runtime)!, p.GetValue(batch), Models.DeviceOption.Parse(p.GetValue(device)));
             var dataDir = RequireData(p.GetValue(data), "--image-folder");
             var classNames = p.GetValue(classes) is { } file
                 ? ZeroShotPrompts.LoadClassNames(CliApp.RequireFile(file, "class names file"))
@@ -52,7 +54,8 @@ public static class EvalCommand
                   ?? throw new TuwenException($"{dataDir}/stats.json has no zero_shot_classes; pass --classes FILE");
             var task = new ZeroShotTask(Path.GetFileName(Path.GetFullPath(dataDir).TrimEnd('/')), classNames,
                 LoadTemplates(p.GetValue(templates)!), p.GetValue(labelKey)!);
-            return Evaluate(p.GetValue(checkpoint)!, dataDir, p.GetValue(output), p.GetValue(json), task, p.GetValue(scoring) == "cosine");
+            return Evaluate(p.GetValue(checkpoint)!, dataDir, p.GetValue(output), p.GetValue(json), task, p.GetValue(scoring) == "cosine",
+                Models.DeviceOption.Parse(p.GetValue(device)));
         });
         return new Command("eval", "Evaluate a checkpoint the way the field reports") { retrieval, zeroshot };
     }
@@ -67,10 +70,11 @@ public static class EvalCommand
     public static IReadOnlyList<string> LoadTemplates(string nameOrPath) =>
         ZeroShotPrompts.LoadTemplates(File.Exists(nameOrPath) ? nameOrPath : Models.ConfigFiles.Find("zeroshot", nameOrPath));
 
-    private static int Evaluate(string checkpointPath, string dataDir, string? outDir, bool asJson, ZeroShotTask? zeroShot, bool cosine)
+    private static int Evaluate(string checkpointPath, string dataDir, string? outDir, bool asJson, ZeroShotTask? zeroShot, bool cosine,
+        TorchSharp.torch.Device device)
     {
         CliApp.ConfigureTorch();
-        using var loaded = LoadedModel.FromCheckpoint(checkpointPath);
+        using var loaded = LoadedModel.FromCheckpoint(checkpointPath, device: device);
         using var set = EvalSet.Load(dataDir, ImageTransform.ForEval(loaded.Model.Config.Vision.ImageSize));
         var evaluator = ModelEvaluator.For(loaded, objectiveScoring: !cosine);
         var report = evaluator.Evaluate(Path.GetFileName(Checkpoint.Resolve(checkpointPath)), Path.GetFileName(Path.GetFullPath(dataDir).TrimEnd('/')), set,

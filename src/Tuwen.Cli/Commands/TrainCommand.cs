@@ -22,8 +22,9 @@ public static class TrainCommand
             DefaultValueFactory = _ => "none",
         };
         launcher.AcceptOnlyFromAmong("none", "mpi");
+        var device = new Option<string>("--device") { Description = Models.DeviceOption.Help, DefaultValueFactory = _ => "cpu" };
         var command = new Command("train", "Pre-train a dual encoder with a recipe (CLIP, and the methods the recipe names)")
-            { data, output, config, vocab, resume, set, launcher };
+            { data, output, config, vocab, resume, set, launcher, device };
         command.SetAction((p, cancel) =>
         {
             TrainingJobOptions Options(IProcessGroup? group)
@@ -35,7 +36,7 @@ public static class TrainCommand
                 {
                     TrainData = p.GetValue(data)!, RunDir = p.GetValue(output)!, Recipe = baseRecipe.With(p.GetValue(set) ?? []),
                     VocabPath = p.GetValue(vocab) is { } v ? CliApp.RequireFile(v, "vocab file") : null,
-                    Resume = resumeFrom, Group = group,
+                    Resume = resumeFrom, Group = group, Device = Models.DeviceOption.Parse(p.GetValue(device)),
                 };
             }
             if (p.GetValue(launcher) == "mpi") return TrainRank(Options, cancel);

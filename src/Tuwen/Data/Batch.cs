@@ -27,6 +27,18 @@ public sealed class Batch : IDisposable
     /// </summary>
     public long SamplesConsumed { get; init; }
 
+    /// <summary>This batch with its tensors on <paramref name="device"/>: itself when they are there already (or
+    /// no device is given), else a new batch, and this one is disposed.</summary>
+    public Batch MovedTo(Device? device)
+    {
+        if (device is null || (Images.device_type == device.type && Images.device_index == (device.type == DeviceType.CPU ? -1 : device.index)
+            && TokenIds.device_type == Images.device_type && TokenIds.device_index == Images.device_index))
+            return this;
+        var moved = new Batch(Images.to(device), TokenIds.to(device), Keys, CaptionIndex) { SamplesConsumed = SamplesConsumed };
+        Dispose();
+        return moved;
+    }
+
     public void Dispose()
     {
         Images.Dispose();

@@ -27,12 +27,15 @@ public sealed class ModelEvaluator(DualEncoder model, Func<string, long[]> encod
     /// <summary>Scores retrieval (and possibly zero-shot) pairs instead of global-feature cosines; null = cosines.</summary>
     public IPairScorer? Scorer { get; init; }
 
-    /// <summary>Token ids [texts, context] for a list of texts.</summary>
+    /// <summary>A CPU input batch (images of an EvalSet, a narrowed slice) on the model's device.</summary>
+    public Tensor OnModelDevice(Tensor input) => input.to(model.Device);
+
+    /// <summary>Token ids [texts, context] for a list of texts, on the model's device.</summary>
     public Tensor TokenIds(IReadOnlyList<string> texts)
     {
         var ids = new long[texts.Count * contextLength];
         for (var i = 0; i < texts.Count; i++) encodeText(texts[i]).AsSpan(0, contextLength).CopyTo(ids.AsSpan(i * contextLength));
-        return tensor(ids, [texts.Count, contextLength]);
+        return tensor(ids, [texts.Count, contextLength], device: model.Device);
     }
 
     /// <summary>
@@ -60,12 +63,12 @@ public sealed class ModelEvaluator(DualEncoder model, Func<string, long[]> encod
     {
         using var weights = new WeightCastCache();
         using var _ = Autocast.Enable(precision, weights);
-        return InBatches(images.shape[0], (start, n) => nn.functional.normalize(model.EncodeImage(images.narrow(0, start, n)), dim: -1));
+        return InBatches(images.shape[0], (start, n) => nn.functional.normalize(model.EncodeImage(OnModelDevice(images.narrow(0, start, n))), dim: -1));
     }
 
     public Tensor EncodeTexts(IReadOnlyList<string> texts)
     {
-        if (texts.Count == 0) return zeros(0, model.Config.EmbedDim);
+        if (texts.Count == 0) return zeros(0, model.Config.EmbedDim, device: model.Device);
         using var weights = new WeightCastCache();
         using var _ = Autocast.Enable(precision, weights);
         return InBatches(texts.Count, (start, n) =>

@@ -39,7 +39,7 @@ public sealed class RerankScorer(DualEncoder model, R2d2Heads heads, int k) : IP
         heads.eval();
         try
         {
-            var imageTokens = evaluator.InBatches(set.Images.shape[0], (s, n) => model.Visual.ForwardTokens(set.Images.narrow(0, s, n)));
+            var imageTokens = evaluator.InBatches(set.Images.shape[0], (s, n) => model.Visual.ForwardTokens(evaluator.OnModelDevice(set.Images.narrow(0, s, n))));
             var ids = evaluator.TokenIds(set.Captions);
             var textHidden = evaluator.InBatches(ids.shape[0], (s, n) => model.Text.ForwardTokens(ids.narrow(0, s, n)));
             var textMask = R2d2Heads.TextMask(ids);

@@ -82,7 +82,7 @@ public static class RetrievalMetrics
                 throw new ArgumentOutOfRangeException(nameof(textQueryIndices), text, $"text index outside [0, {source.Texts})");
             using var scope = NewDisposeScope();
             var (_, indices) = source.TextRows(text, 1).squeeze(0).topk(take);
-            result[q] = indices.to(ScalarType.Int32).data<int>().ToArray();
+            result[q] = indices.to(ScalarType.Int32).cpu().data<int>().ToArray();
         }
         return result;
     }

@@ -69,7 +69,7 @@ public sealed class TokenWiseScorer(TokenReduction? reduction) : IPairScorer
         using var precision = Autocast.Enable(evaluator.Precision);
         return evaluator.InBatches(images.shape[0], (start, n) =>
         {
-            var chunk = images.narrow(0, start, n);
+            var chunk = evaluator.OnModelDevice(images.narrow(0, start, n));
             return reduction is null
                 ? nn.functional.normalize(evaluator.Model.EncodeImageTokens(chunk), dim: -1)
                 : ReducedTokenObjective.ImageTokens(evaluator.Model, reduction, chunk);

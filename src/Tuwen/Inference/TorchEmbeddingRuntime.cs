@@ -23,8 +23,9 @@ public sealed class TorchEmbeddingRuntime : IEmbeddingRuntime
         loaded.Model.eval();
     }
 
-    /// <summary>Loads a checkpoint or run directory.</summary>
-    public static TorchEmbeddingRuntime Open(string checkpointPath) => new(LoadedModel.FromCheckpoint(checkpointPath), ownsModel: true);
+    /// <summary>Loads a checkpoint or run directory onto <paramref name="device"/> (default: the CPU).</summary>
+    public static TorchEmbeddingRuntime Open(string checkpointPath, Device? device = null) =>
+        new(LoadedModel.FromCheckpoint(checkpointPath, device: device), ownsModel: true);
 
     /// <summary>The model the features come from (for callers that also want its tensors directly).</summary>
     public LoadedModel Loaded => _loaded;
@@ -43,7 +44,7 @@ public sealed class TorchEmbeddingRuntime : IEmbeddingRuntime
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         using var autocast = Autocast.Enable(_loaded.Precision, _weights);
-        var images = tensor(pixels.ToArray(), [batch, 3, ImageSize, ImageSize]);
+        var images = tensor(pixels.ToArray(), [batch, 3, ImageSize, ImageSize], device: _loaded.Model.Device);
         return ToArray(_loaded.Model.EncodeImage(images));
     }
 
@@ -54,7 +55,7 @@ public sealed class TorchEmbeddingRuntime : IEmbeddingRuntime
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         using var autocast = Autocast.Enable(_loaded.Precision, _weights);
-        var ids = tensor(tokenIds.ToArray(), [batch, ContextLength]);
+        var ids = tensor(tokenIds.ToArray(), [batch, ContextLength], device: _loaded.Model.Device);
         return ToArray(_loaded.Model.EncodeText(ids));
     }
 

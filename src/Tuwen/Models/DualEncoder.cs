@@ -39,6 +39,9 @@ public sealed class DualEncoder : nn.Module<Tensor, Tensor, DualFeatures>
     private readonly Scalar logitScaleMax;
 
     public ModelConfig Config { get; }
+
+    /// <summary>Where the parameters live (after <c>.to(device)</c>): inputs and helper tensors go there too.</summary>
+    public Device Device => logit_scale.device;
     public ImageTower Visual => visual;
     public TextTower Text => bert;
 

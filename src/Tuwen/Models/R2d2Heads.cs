@@ -46,7 +46,7 @@ public sealed class R2d2Heads : nn.Module
         {
             using var _ = no_grad();
             var size = model.Config.Vision.ImageSize;
-            using var blank = zeros(1, 3, size, size);
+            using var blank = zeros(1, 3, size, size, device: model.Device);
             using var tokens = visual.ForwardTokens(blank);
             return (int)tokens.shape[^1];
         }

@@ -35,10 +35,11 @@ public sealed class R2d2TowerOutputs
             using var _ = no_grad();
             using var g = new Generator(17);
             var size = model.Config.Vision.ImageSize;
-            using var images = randn([2, 3, size, size], generator: g);
+            using var cpuImages = randn([2, 3, size, size], generator: g);   // CPU generator: the same probe on every device
+            using var images = cpuImages.to(model.Device);
             // Only ids every BERT vocab has ([CLS] [UNK] [MASK] [SEP]): runs build their vocab from their captions,
             // so it may hold no more than a few thousand tokens.
-            using var ids = tensor(new long[] { 101, 100, 103, 102, 101, 103, 102, 0 }, [2, 4]);
+            using var ids = tensor(new long[] { 101, 100, 103, 102, 101, 103, 102, 0 }, [2, 4], device: model.Device);
             imageOnePass = Find(model.Visual, ImageProjection) is not null && Agrees(model.EncodeImage(images), () => Image(model, images, onePass: true));
             textOnePass = Find(model, TextProjection) is not null && Agrees(model.EncodeText(ids), () => Text(model, ids, onePass: true));
         }

@@ -18,7 +18,7 @@ public sealed class WindowAttention : nn.Module<Tensor, Tensor?, Tensor>
     private readonly int tokens;
     private readonly Scalar scale;
     // Held in a plain object so RegisterComponents does not make it a buffer (it is derived from the sizes).
-    private readonly DerivedTensors derived;
+    private readonly DerivedTensor positionIndex;
 
     public WindowAttention(int dim, int window, int heads) : base(nameof(WindowAttention))
     {
@@ -29,7 +29,7 @@ public sealed class WindowAttention : nn.Module<Tensor, Tensor?, Tensor>
         using (no_grad()) nn.init.trunc_normal_(relative_position_bias_table, 0, 0.02, -0.04, 0.04);
         qkv = new AutocastLinear(dim, 3 * dim, true, 0.02);
         proj = new AutocastLinear(dim, dim, true, 0.02);
-        derived = new DerivedTensors(SwinWindows.RelativePositionIndex(window).view(-1));
+        positionIndex = new DerivedTensor(SwinWindows.RelativePositionIndex(window).view(-1));
         RegisterComponents();
     }
 
@@ -42,7 +42,7 @@ public sealed class WindowAttention : nn.Module<Tensor, Tensor?, Tensor>
         var qkv3 = qkv.forward(x).to(ScalarType.Float32).view(bw, n, 3, heads, c / heads).permute(2, 0, 3, 1, 4);
         var (q, k, v) = (qkv3[0], qkv3[1], qkv3[2]);
         var scores = q.mul(scale).matmul(k.transpose(-2, -1));                          // [B·nW, h, N, N]
-        var bias = relative_position_bias_table.index_select(0, derived.Index).view(tokens, tokens, heads).permute(2, 0, 1);
+        var bias = relative_position_bias_table.index_select(0, positionIndex.On(relative_position_bias_table)).view(tokens, tokens, heads).permute(2, 0, 1);
         scores = Scalars.Add(scores, bias.unsqueeze(0));
         if (mask is not null)
         {
@@ -52,8 +52,6 @@ public sealed class WindowAttention : nn.Module<Tensor, Tensor?, Tensor>
         var y = scores.softmax(-1).matmul(v).transpose(1, 2).reshape(bw, n, c);
         return proj.forward(y).MoveToOuterDisposeScope();
     }
-
-    private sealed record DerivedTensors(Tensor Index);
 }
 
 /// <summary>
@@ -68,7 +66,7 @@ public sealed class SwinBlock : nn.Module<Tensor, Tensor>
     private readonly LayerNorm norm2;
     private readonly Mlp mlp;
     private readonly int height, width, window, shift;
-    private readonly DerivedMask derived;
+    private readonly DerivedTensor? shiftMask;
 
     public SwinBlock(int dim, int heads, int height, int width, int window, bool shifted, double mlpRatio) : base(nameof(SwinBlock))
     {
@@ -81,14 +79,12 @@ public sealed class SwinBlock : nn.Module<Tensor, Tensor>
         attn = new WindowAttention(dim, window, heads);
         norm2 = nn.LayerNorm(dim);
         mlp = new Mlp(dim, (int)(dim * mlpRatio), 0.02, 0.02);
-        Tensor? additive = null;
         if (shift > 0)
         {
             using var allowed = SwinWindows.ShiftedAttendMask(height, width, window, shift);
             using var blocked = (-100.0).ToScalar();
-            additive = zeros(allowed.shape).masked_fill_(allowed.logical_not(), blocked);
+            shiftMask = new DerivedTensor(zeros(allowed.shape).masked_fill_(allowed.logical_not(), blocked));
         }
-        derived = new DerivedMask(additive);
         RegisterComponents();
     }
 
@@ -102,13 +98,11 @@ public sealed class SwinBlock : nn.Module<Tensor, Tensor>
         long b = x.shape[0], c = x.shape[2];
         var h = norm1.forward(x).view(b, height, width, c);
         if (shift > 0) h = h.roll([-shift, -shift], [1, 2]);
-        var windows = attn.forward(SwinWindows.Partition(h, window), derived.Mask);
+        var windows = attn.forward(SwinWindows.Partition(h, window), shiftMask?.On(x));
         h = SwinWindows.Merge(windows, window, height, width);
         if (shift > 0) h = h.roll([shift, shift], [1, 2]);
         x = Scalars.Add(x, h.reshape(b, height * width, c));
         x = Scalars.Add(x, mlp.forward(norm2.forward(x)));
         return x.MoveToOuterDisposeScope();
     }
-
-    private sealed record DerivedMask(Tensor? Mask);
 }

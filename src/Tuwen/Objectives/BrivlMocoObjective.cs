@@ -70,22 +70,22 @@ public sealed class BrivlMocoObjective : IObjective
 
     public void Prepare(DualEncoder model)
     {
-        Allocate(randomQueues: true);
+        Allocate(randomQueues: true, model.Device);
         MomentumUpdate.CopyAndFreeze(key!, model);
     }
 
     /// <summary>The key encoder and queues exist only for training, so a model loaded for evaluation stays cheap.</summary>
-    private void Allocate(bool randomQueues)
+    private void Allocate(bool randomQueues, Device device)
     {
         if (key != null) return;
-        key = new DualEncoder(config);
+        key = new DualEncoder(config).to(device);
         // Train mode like MoCo's key encoder: BatchNorm towers normalise keys with the batch's statistics (its
         // running buffers are overwritten from the query encoder at each update anyway).
         key.train();
         foreach (var (_, p) in key.named_parameters()) p.requires_grad = false;
         // BriVL starts both queues as random unit vectors, so the first steps already have K negatives.
-        imageQueue = new MomentumQueue(QueueSize, config.EmbedDim, randomQueues);
-        textQueue = new MomentumQueue(QueueSize, config.EmbedDim, randomQueues);
+        imageQueue = new MomentumQueue(QueueSize, config.EmbedDim, randomQueues, device: device);
+        textQueue = new MomentumQueue(QueueSize, config.EmbedDim, randomQueues, device: device);
     }
 
     public ObjectiveOutput Forward(DualEncoder model, Batch batch)
@@ -196,7 +196,7 @@ public sealed class BrivlMocoObjective : IObjective
     {
         if (!state.ContainsKey("steps"))
             throw new TuwenException("the checkpoint has no brivl-moco state (momentum encoder and queues); was it trained with another objective?");
-        Allocate(randomQueues: false);
+        Allocate(randomQueues: false, CPU);   // after Prepare a no-op; without it (a bare load) the state stays where it was read
         using (no_grad())
         {
             foreach (var (name, p) in key!.named_parameters()) p.copy_(Get(state, "momentum." + name));

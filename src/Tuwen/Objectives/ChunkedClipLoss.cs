@@ -53,12 +53,12 @@ public static class ChunkedClipLoss
         var s = logitScale.detach().to(img.dtype);
         var textT = txt.t();
 
-        var rowLse = empty(n, img.dtype);
+        var rowLse = empty(n, img.dtype, img.device);
         using var negInf = double.NegativeInfinity.ToScalar();
-        var colLse = full(n, negInf, img.dtype);
-        var colMax = full(n, negInf, img.dtype);
-        var colArg = zeros(n, ScalarType.Int64);
-        var rowHits = zeros(1, ScalarType.Int64);
+        var colLse = full(n, negInf, img.dtype, img.device);
+        var colMax = full(n, negInf, img.dtype, img.device);
+        var colArg = zeros(n, ScalarType.Int64, img.device);
+        var rowHits = zeros(1, ScalarType.Int64, img.device);
         for (long start = 0; start < n; start += chunk)
         {
             using var block = NewDisposeScope();
@@ -80,7 +80,7 @@ public static class ChunkedClipLoss
 
         var imageGrad = empty_like(img);
         var textGrad = zeros_like(txt);
-        var scaleGrad = zeros(1, img.dtype);
+        var scaleGrad = zeros(1, img.dtype, img.device);
         var sFloat = s.item<float>();
         using var sValue = sFloat.ToScalar();
         using var oneOverN = (1.0 / n).ToScalar();
@@ -100,7 +100,7 @@ public static class ChunkedClipLoss
         }
 
         var accRow = rowHits.item<long>() / (double)n;
-        var accCol = colArg.eq(Scalars.Range(n)).sum().item<long>() / (double)n;
+        var accCol = colArg.eq(Scalars.Range(n, img.device)).sum().item<long>() / (double)n;
         return new ClipLossGradients(loss.MoveToOuterDisposeScope(), imageGrad.MoveToOuterDisposeScope(), textGrad.MoveToOuterDisposeScope(),
             scaleGrad.reshape(logitScale.shape).to(logitScale.dtype).MoveToOuterDisposeScope(), accRow, accCol);
     }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using TorchSharp;
 using TorchSharp.Modules;
 using Tuwen.Data;
 using Tuwen.Evaluation;
@@ -64,7 +65,12 @@ public static class ObjectiveRegistry
 
     public static void Register(string name, Func<JsonObject, DualEncoder, IObjective> create) => Factories[name] = create;
 
-    public static IObjective Create(string name, JsonObject? options, DualEncoder model) =>
-        Factories.TryGetValue(name, out var f) ? f(options ?? new JsonObject(), model)
-        : throw new TuwenException($"unknown objective '{name}' (known: {string.Join(", ", Factories.Keys)})");
+    /// <summary>The named objective for <paramref name="model"/>; its extra modules are put on the model's device.</summary>
+    public static IObjective Create(string name, JsonObject? options, DualEncoder model)
+    {
+        var objective = Factories.TryGetValue(name, out var f) ? f(options ?? new JsonObject(), model)
+            : throw new TuwenException($"unknown objective '{name}' (known: {string.Join(", ", Factories.Keys)})");
+        objective.Module?.to(model.Device);
+        return objective;
+    }
 }

@@ -19,7 +19,9 @@ public sealed class MomentumQueue : IDisposable
 
     /// <param name="randomInit">Fill with random unit vectors and count them as valid (MoCo starts this way, so
     /// the first batches already have negatives); otherwise start empty.</param>
-    public MomentumQueue(int capacity, int dim, bool randomInit, Generator? generator = null)
+    /// <param name="device">Where the keys come from (the encoder's device); the random start is drawn on the CPU
+    /// either way, so it does not depend on the device.</param>
+    public MomentumQueue(int capacity, int dim, bool randomInit, Generator? generator = null, Device? device = null)
     {
         if (capacity < 1 || dim < 1) throw new TuwenException($"queue size and width must be positive (got {capacity}×{dim})");
         Capacity = capacity;
@@ -27,10 +29,10 @@ public sealed class MomentumQueue : IDisposable
         using (no_grad())
         {
             features = randomInit
-                ? nn.functional.normalize(randn(capacity, dim, generator: generator), dim: 1).DetachFromDisposeScope()
-                : zeros(capacity, dim).DetachFromDisposeScope();
+                ? nn.functional.normalize(randn(capacity, dim, generator: generator), dim: 1).to(device ?? CPU).DetachFromDisposeScope()
+                : zeros(capacity, dim, device: device).DetachFromDisposeScope();
         }
-        steps = full(capacity, -1L, ScalarType.Int64).DetachFromDisposeScope();
+        steps = full(capacity, -1L, ScalarType.Int64, device).DetachFromDisposeScope();
         count = randomInit ? capacity : 0;
     }
 
@@ -92,7 +94,8 @@ public sealed class MomentumQueue : IDisposable
         using var _ = no_grad();
         features.copy_(f);
         steps.copy_(Get("steps"));
-        var pc = Get("pointer").data<long>().ToArray();
+        using var pointerAndCount = Get("pointer").cpu();
+        var pc = pointerAndCount.data<long>().ToArray();
         (pointer, count) = (pc[0], pc[1]);
     }
 

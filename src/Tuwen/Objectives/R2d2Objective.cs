@@ -55,14 +55,14 @@ public sealed class R2d2Objective : IObjective
     {
         if (teacher != null) return;
         towers = new R2d2TowerOutputs(model);
-        teacher = new DualEncoder(model.Config);
-        teacherHeads = R2d2Heads.For(teacher, Options.CrossLayers);
+        teacher = new DualEncoder(model.Config).to(model.Device);
+        teacherHeads = R2d2Heads.For(teacher, Options.CrossLayers).to(model.Device);
         MomentumUpdate.CopyAndFreeze(teacher, model);
         MomentumUpdate.CopyAndFreeze(teacherHeads, heads);
         teacher.eval();
         teacherHeads.eval();
-        imageQueue = new MomentumQueue(Options.QueueSize, model.Config.EmbedDim, randomInit: false);
-        textQueue = new MomentumQueue(Options.QueueSize, model.Config.EmbedDim, randomInit: false);
+        imageQueue = new MomentumQueue(Options.QueueSize, model.Config.EmbedDim, randomInit: false, device: model.Device);
+        textQueue = new MomentumQueue(Options.QueueSize, model.Config.EmbedDim, randomInit: false, device: model.Device);
     }
 
     public ObjectiveOutput Forward(DualEncoder model, Batch batch)
@@ -227,7 +227,7 @@ public sealed class R2d2Objective : IObjective
         var own = Scalars.Range(b, imageForText.device);
         var textIndex = cat([own, own, textForImage]);
         var imageIndex = cat([own, imageForText, own]);
-        var labels = cat([ones(b, ScalarType.Int64), zeros(2 * b, ScalarType.Int64)]);
+        var labels = cat([ones(b, ScalarType.Int64, own.device), zeros(2 * b, ScalarType.Int64, own.device)]);
         return (textIndex.MoveToOuterDisposeScope(), imageIndex.MoveToOuterDisposeScope(), labels.MoveToOuterDisposeScope());
     }
 
@@ -302,7 +302,8 @@ public sealed class R2d2Objective : IObjective
         var count = real.mul(r).round().clamp_min(Scalars.One).minimum(real).to(ScalarType.Int64);
         // A random rank per position among the row's candidates: the `count` lowest are masked.
         using var two = 2.0.ToScalar();
-        var keys = rand(ids.shape, generator: generator, device: ids.device).masked_fill(candidate.logical_not(), two);
+        // Drawn on the CPU, where the generator lives, so the masked tokens are the same on every device.
+        var keys = rand(ids.shape, generator: generator).to(ids.device).masked_fill(candidate.logical_not(), two);
         var rank = keys.argsort(1).argsort(1);
         var chosen = rank.lt(count.unsqueeze(1)).logical_and(candidate);
         using var mask = MaskId.ToScalar();

@@ -17,10 +17,15 @@ internal static class AdamWKernel
     public readonly record struct Coefficients(float DecayFactor, float Beta1, float OneMinusBeta1, float Beta2, float OneMinusBeta2,
         float SqrtBiasCorrection2, float Eps, float StepSize);
 
-    /// <summary>True when the four tensors are dense float32 in CPU memory, as the kernel needs.</summary>
+    /// <summary>True when the four tensors are dense float32 in CPU memory, as the kernel needs; anything else
+    /// (a CUDA parameter above all: its storage is not host memory) takes the tensor-op path.</summary>
     public static bool Fits(Tensor p, Tensor g, Tensor m, Tensor v) =>
-        new[] { p, g, m, v }.All(t => t.dtype == ScalarType.Float32 && t.device_type == DeviceType.CPU && t.is_contiguous())
+        new[] { p, g, m, v }.All(t => Supports(t.dtype, t.device_type, t.is_contiguous()))
         && g.numel() == p.numel() && m.numel() == p.numel() && v.numel() == p.numel();
+
+    /// <summary>Whether the kernel can read and write one tensor of this kind through a raw pointer.</summary>
+    public static bool Supports(ScalarType dtype, DeviceType device, bool contiguous) =>
+        dtype == ScalarType.Float32 && device == DeviceType.CPU && contiguous;
 
     public static unsafe void Step(Tensor p, Tensor g, Tensor m, Tensor v, bool decay, Coefficients c)
     {

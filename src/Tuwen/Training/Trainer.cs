@@ -46,12 +46,17 @@ public sealed class Trainer
     private readonly IReadOnlyList<string> vocab;
     private readonly string runDir;
     private readonly IProcessGroup group;
+    private readonly Device? device;
 
+    /// <param name="group">The data-parallel job this trainer is a rank of; null = one process.</param>
+    /// <param name="device">Where the model lives; each batch is moved there (null: batches stay where the data
+    /// source made them, the CPU for the loader).</param>
     public Trainer(TrainConfig recipe, DualEncoder model, IObjective objective, IReadOnlyList<string> vocab, string runDir,
-        IProcessGroup? group = null)
+        IProcessGroup? group = null, Device? device = null)
     {
         this.recipe = recipe; this.model = model; this.objective = objective; this.vocab = vocab; this.runDir = runDir;
         this.group = group ?? SingleProcess.Instance;
+        this.device = device;
     }
 
     private bool Writes => group.Rank == 0;
@@ -118,6 +123,7 @@ public sealed class Trainer
                 windowWait += waited; runWait += waited;
                 if (!more) throw new TuwenException("the training data produced no batches (too few samples for one batch?)");
                 var (batch, e, pos) = batches.Current;
+                batch = batch.MovedTo(device);   // --device: the loader builds batches in CPU memory
                 using (batch)
                 using (var scope = NewDisposeScope())
                 using (Autocast.Enable(dtype))

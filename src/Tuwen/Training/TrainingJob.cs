@@ -1,3 +1,4 @@
+using TorchSharp;
 using Tuwen.Data;
 using Tuwen.Models;
 using Tuwen.Objectives;
@@ -18,6 +19,9 @@ public sealed record TrainingJobOptions
 
     /// <summary>The data-parallel job this process is a rank of (tuwen train --launcher mpi); null = one process.</summary>
     public Distributed.IProcessGroup? Group { get; init; }
+
+    /// <summary>Where the model trains (<see cref="DeviceOption"/>); null = the CPU.</summary>
+    public Device? Device { get; init; }
 }
 
 /// <summary>A model ready to use: the dual encoder, its tokenizer and text length, how to run it, and the
@@ -38,13 +42,15 @@ public sealed record LoadedModel(DualEncoder Model, BertTokenizer Tokenizer, int
         Model.Dispose();
     }
 
-    /// <summary>Loads a checkpoint directory (or a run directory holding checkpoint/) for inference.</summary>
-    public static LoadedModel FromCheckpoint(string path, Checkpoint? checkpoint = null)
+    /// <summary>Loads a checkpoint directory (or a run directory holding checkpoint/) for inference on
+    /// <paramref name="device"/> (default: the CPU).</summary>
+    public static LoadedModel FromCheckpoint(string path, Checkpoint? checkpoint = null, Device? device = null)
     {
         checkpoint ??= Checkpoint.Load(path);
         var vocab = Vocab.FromTokens(checkpoint.Vocab);
         var model = new DualEncoder(checkpoint.Model);
         Checkpoint.LoadInto(model, checkpoint.ModelTensors);
+        if (device != null) model.to(device);   // before the objective, whose modules follow the model's device
         var objective = ObjectiveRegistry.Create(checkpoint.Recipe.Objective, checkpoint.Recipe.ObjectiveOptions, model);
         if (objective.Module is { } extra)
         {
@@ -92,13 +98,14 @@ public static class TrainingJob
         var vocab = ResolveVocab(o, resume);
         var modelConfig = resume?.Model ?? ModelFor(recipe, vocab);
         manual_seed(recipe.Seed);
-        var model = new DualEncoder(modelConfig);
+        // Initialised on the CPU under the seed, then moved: the same initial weights on every device.
+        var model = new DualEncoder(modelConfig).to(o.Device ?? CPU);
         var context = recipe.ContextLength > 0 ? recipe.ContextLength : modelConfig.Text.ContextLength;
         var objective = ObjectiveRegistry.Create(recipe.Objective, recipe.ObjectiveOptions, model);
         var loaded = new LoadedModel(model, new BertTokenizer(vocab), context, Autocast.Parse(recipe.Precision)) { Objective = objective };
         beforeTraining?.Invoke(loaded);
         var data = new ShardTrainData(o.TrainData, recipe, modelConfig.Vision.ImageSize, context, loaded.Encode, o.Group);
-        var trainer = new Trainer(recipe, model, objective, vocab.Tokens, o.RunDir, o.Group);
+        var trainer = new Trainer(recipe, model, objective, vocab.Tokens, o.RunDir, o.Group, o.Device);
         var result = trainer.Run(data, resume, progress, cancel);
         model.eval();
         objective.Module?.eval();
