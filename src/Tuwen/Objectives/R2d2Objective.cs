@@ -1,5 +1,6 @@
 using TorchSharp;
 using Tuwen.Data;
+using Tuwen.Distributed;
 using Tuwen.Evaluation;
 using Tuwen.Models;
 using static TorchSharp.torch;
@@ -90,7 +91,11 @@ public sealed class R2d2Objective : IObjective
             teacherFeatures = teacherHeads!.TextImageFeatures(tText.Tokens, textMask, tImage.Tokens);
             teacherScale = teacher!.LogitScale();
         }
-        pending.Add((teacherImage.detach().DetachFromDisposeScope(), teacherText.detach().DetachFromDisposeScope()));
+        // Data parallel: the queues take every rank's teacher features in rank order (one process's queue for the
+        // global batch); the batch's own contrast stays within this rank.
+        var world = CrossWorker.Group;
+        pending.Add(world.WorldSize == 1 ? (teacherImage.detach().DetachFromDisposeScope(), teacherText.detach().DetachFromDisposeScope())
+            : (CrossWorker.GatherDetached(teacherImage, world).DetachFromDisposeScope(), CrossWorker.GatherDetached(teacherText, world).DetachFromDisposeScope()));
 
         // Pre-ranking with target-guided distillation.
         var positives = PositivePairs(batch.Keys, ids.device);
