@@ -10,17 +10,7 @@ public class DeviceCommandTests : IDisposable
 
     public void Dispose() => temp.Dispose();
 
-    private string MicroModel()
-    {
-        var path = Path.Combine(temp.Path, "micro.json");
-        File.WriteAllText(path, """
-        { "name": "micro", "embed_dim": 16,
-          "vision": { "type": "vit", "image_size": 32, "patch_size": 16, "width": 32, "layers": 1, "heads": 2 },
-          "text": { "type": "bert", "vocab_size": 21128, "context_length": 16, "width": 32, "layers": 1, "heads": 2,
-                    "intermediate_size": 64, "max_positions": 32 } }
-        """);
-        return path;
-    }
+    private string MicroModel() => TrainFixtures.MicroModel(temp.Path);
 
     private CliRunner.Result Train(string data, string run, params string[] extra) =>
         CliRunner.Run(["train", "--data", data, "--out", run, "--set", $"model={MicroModel()}", "--set", "steps=3", "--set", "batch_size=8",

@@ -15,40 +15,13 @@ public class TrainEvalCommandTests : IDisposable
 
     public void Dispose() => temp.Dispose();
 
-    private string WriteFlickrShards(int images, bool plantCorrupt)
-    {
-        var dir = Path.Combine(root, "flickr");
-        var flickr = Evaluation.Flickr8kCnVal.Instance;
-        using var writer = new ShardWriter(dir, "flickr", samplesPerShard: 16);
-        for (var i = 0; i < images; i++)
-        {
-            var id = flickr.ImageIds[i];
-            var captions = flickr.Captions.Where((_, c) => flickr.CaptionToImage[c] == i).ToList();
-            writer.Write(Sample.Create(id.Replace('.', '_'), File.ReadAllBytes(Evaluation.Flickr8kCnVal.ImagePath(id)), "jpg", captions,
-                new JsonObject { ["source"] = "flickr8k-cn" }));
-        }
-        if (plantCorrupt)
-            writer.Write(Sample.Create("corrupt", [0xFF, 0xD8, 1, 2, 3], "jpg", ["坏的图片"]));
-        return dir;
-    }
-
-    private string MicroModel()
-    {
-        var path = Path.Combine(root, "micro.json");
-        File.WriteAllText(path, """
-        { "name": "micro", "embed_dim": 32,
-          "vision": { "type": "vit", "image_size": 32, "patch_size": 16, "width": 64, "layers": 1, "heads": 2 },
-          "text": { "type": "bert", "vocab_size": 21128, "context_length": 32, "width": 64, "layers": 1, "heads": 2,
-                    "intermediate_size": 128, "max_positions": 64 } }
-        """);
-        return path;
-    }
+    private string MicroModel() => TrainFixtures.MicroModel(root);
 
     [Fact]
     public void TrainThenEvaluateRetrievalWithACorruptImageInTheShards()
     {
         Directory.CreateDirectory(root);
-        var data = WriteFlickrShards(48, plantCorrupt: true);
+        var data = TrainFixtures.WriteFlickrShards(Path.Combine(root, "flickr"), 48, plantCorrupt: true);
         var run = Path.Combine(root, "run");
         var train = CliRunner.Run("train", "--data", data, "--out", run, "--set", $"model={MicroModel()}",
             "--set", "steps=6", "--set", "batch_size=16", "--set", "warmup_steps=2", "--set", "log_every=2", "--set", "precision=fp32");

@@ -19,32 +19,9 @@ public class MpiEquivalenceTests : IDisposable
 
     public void Dispose() => temp.Dispose();
 
-    private string WriteFlickrShards()
-    {
-        var dir = temp.Combine("flickr");
-        var flickr = Evaluation.Flickr8kCnVal.Instance;
-        using var writer = new ShardWriter(dir, "flickr", samplesPerShard: 16);
-        for (var i = 0; i < 48; i++)
-        {
-            var id = flickr.ImageIds[i];
-            var captions = flickr.Captions.Where((_, c) => flickr.CaptionToImage[c] == i).ToList();
-            writer.Write(Sample.Create(id.Replace('.', '_'), File.ReadAllBytes(Evaluation.Flickr8kCnVal.ImagePath(id)), "jpg", captions,
-                new JsonObject { ["source"] = "flickr8k-cn" }));
-        }
-        return dir;
-    }
+    private string WriteFlickrShards() => TrainFixtures.WriteFlickrShards(temp.Combine("flickr"), 48);
 
-    private string MicroModel()
-    {
-        var path = temp.Combine("micro.json");
-        File.WriteAllText(path, """
-        { "name": "micro", "embed_dim": 32,
-          "vision": { "type": "vit", "image_size": 32, "patch_size": 16, "width": 64, "layers": 1, "heads": 2 },
-          "text": { "type": "bert", "vocab_size": 21128, "context_length": 32, "width": 64, "layers": 1, "heads": 2,
-                    "intermediate_size": 128, "max_positions": 64 } }
-        """);
-        return path;
-    }
+    private string MicroModel() => TrainFixtures.MicroModel(temp.Path);
 
     /// <summary>Recipe keys shared by every run: a constant learning rate, so a run of 2 steps resumed to 4 follows
     /// the same schedule as a run of 4.</summary>
