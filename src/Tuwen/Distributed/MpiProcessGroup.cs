@@ -22,10 +22,6 @@ public sealed class MpiProcessGroup : IProcessGroup
         return new MpiProcessGroup(rank, size);
     }
 
-    /// <summary>Whether this process was started by an MPI launcher (else MPI would run a world of one).</summary>
-    public static bool LaunchedByMpi =>
-        Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_SIZE") is not null || Environment.GetEnvironmentVariable("PMIX_RANK") is not null;
-
     public int Rank { get; }
     public int WorldSize { get; }
     public int LocalSize { get; }

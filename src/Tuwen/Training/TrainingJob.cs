@@ -70,9 +70,10 @@ public static class TrainingJob
     {
         if (resume != null) return Vocab.FromTokens(resume.Vocab);
         if (o.VocabPath != null) return Vocab.Load(o.VocabPath);
-        // Training from scratch must not need a third-party vocab: build one from the captions.
-        var captions = ShardReader.Read(ShardReader.FindShards(o.TrainData)).SelectMany(s => s.Captions);
-        return VocabBuilder.Build(captions, new VocabBuilderOptions());
+        // Training from scratch must not need a third-party vocab: build one from the captions — in a data-parallel
+        // job once, on rank 0, rather than every rank reading the whole corpus.
+        return Vocab.FromTokens(Distributed.ReplicaSync.LinesFromRankZero(o.Group ?? Distributed.SingleProcess.Instance, () =>
+            VocabBuilder.Build(ShardReader.Read(ShardReader.FindShards(o.TrainData)).SelectMany(s => s.Captions), new VocabBuilderOptions()).Tokens));
     }
 
     /// <summary>The model config of a recipe, with the text vocabulary sized to the vocab in use.</summary>
